@@ -1,0 +1,39 @@
+"""autograd_lite: reverse-mode automatic differentiation on NumPy arrays.
+
+>>> from autograd_lite import Tensor
+>>> x = Tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+array([2., 4.])
+"""
+
+from .engine import enable_grad, no_grad
+from .function import Function, unbroadcast
+from .gradcheck import GradcheckError, gradcheck
+from .tensor import Tensor, concatenate, stack, where
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "concatenate",
+    "enable_grad",
+    "gradcheck",
+    "no_grad",
+    "stack",
+    "unbroadcast",
+    "where",
+]
+
+try:  # the pictures and the verification report (their own modules, added beside the engine)
+    from .graph import draw_graph  # noqa: F401
+
+    __all__.append("draw_graph")
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from .verify import assert_gradients_close, verify_gradients  # noqa: F401
+
+    __all__ += ["assert_gradients_close", "verify_gradients"]
+except ImportError:  # pragma: no cover
+    pass

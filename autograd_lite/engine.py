@@ -1,0 +1,105 @@
+"""The backward pass: a topological order of the graph, then the chain rule node by node.
+
+It knows nothing about particular operations: each node's ``Function.input_grads`` turns the
+gradient of its output into gradients of its inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_grad_enabled = True
+
+
+def grad_enabled() -> bool:
+    """Whether new operations are recorded in the graph (``False`` inside ``no_grad``)."""
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()`` on a function."""
+
+    def __enter__(self) -> no_grad:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Record again inside a ``no_grad`` block."""
+
+    def __enter__(self) -> enable_grad:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor that requires grad behind ``root``, inputs before the results made from them.
+
+    Iterative depth-first search, so a chain of any length stays clear of the recursion limit.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is not None:
+            if fn.freed:
+                raise RuntimeError(
+                    f"backward through a graph that was already freed (at a '{fn.name}' node): "
+                    "a first backward() released what it saved. Call backward(retain_graph=True) "
+                    "the first time to backpropagate twice, or run the forward pass again."
+                )
+            for parent in fn.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Apply the chain rule from ``root`` (whose gradient is ``grad``) back to every leaf.
+
+    A node used more than once receives the sum of its gradients before it passes them on; leaves
+    add theirs into ``.grad``.
+    """
+    order = topological_order(root)
+    grads: dict[int, np.ndarray] = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        fn = node._ctx
+        if fn is None:
+            if g is not None:
+                # A fresh array: gradients flowing back may be views of other arrays.
+                node.grad = g.copy() if node.grad is None else node.grad + g
+            continue
+        if g is not None:
+            for parent, parent_grad in fn.input_grads(g):
+                key = id(parent)
+                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+        if not retain_graph:
+            fn.free()

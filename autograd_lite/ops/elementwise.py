@@ -1,0 +1,185 @@
+"""Element-wise operations. ``g`` is the gradient of the final scalar with respect to the output."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Add(Function):
+    """z = x + y.   ∂z/∂x = 1,   ∂z/∂y = 1."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = x − y.   ∂z/∂x = 1,   ∂z/∂y = −1."""
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    """z = x · y.   ∂z/∂x = y,   ∂z/∂y = x."""
+
+    def forward(self, x, y):
+        self.save(x, y)
+        return x * y
+
+    def backward(self, g):
+        x, y = self.saved
+        return g * y, g * x
+
+
+class Div(Function):
+    """z = x / y.   ∂z/∂x = 1/y,   ∂z/∂y = −x/y²."""
+
+    def forward(self, x, y):
+        self.save(x, y)
+        return x / y
+
+    def backward(self, g):
+        x, y = self.saved
+        gx = g / y
+        return gx, -gx * x / y
+
+
+class Neg(Function):
+    """z = −x.   ∂z/∂x = −1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return (-g,)
+
+
+class PowScalar(Function):
+    """z = xᵖ for a constant number p.   ∂z/∂x = p·xᵖ⁻¹."""
+
+    def forward(self, x, exponent):
+        self.save(x, exponent)
+        return x**exponent
+
+    def backward(self, g):
+        x, p = self.saved
+        if p == 2:  # the squared error's case, without the cost of a general power
+            return (g * 2 * x,)
+        return (g * p * x ** (p - 1),)
+
+
+class Pow(Function):
+    """z = xʸ with y a tensor.   ∂z/∂x = y·xʸ⁻¹,   ∂z/∂y = xʸ·ln x (taken as 0 where x = 0)."""
+
+    def forward(self, x, y):
+        z = x**y
+        self.save(x, y, z)
+        return z
+
+    def backward(self, g):
+        x, y, z = self.saved
+        gx = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
+        gy = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = g * np.where(x == 0, 0.0, z * np.log(np.where(x == 0, 1.0, x)))
+        return gx, gy
+
+
+class Exp(Function):
+    """z = eˣ.   ∂z/∂x = eˣ = z."""
+
+    def forward(self, x):
+        z = np.exp(x)
+        self.save(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return (g * z,)
+
+
+class Log(Function):
+    """z = ln x.   ∂z/∂x = 1/x."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.log(x)
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g / x,)
+
+
+class Sqrt(Function):
+    """z = √x.   ∂z/∂x = 1/(2√x) = 1/(2z)."""
+
+    def forward(self, x):
+        z = np.sqrt(x)
+        self.save(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return (g / (2 * z),)
+
+
+class Abs(Function):
+    """z = |x|.   ∂z/∂x = sign(x), taken as 0 at x = 0 (as PyTorch does)."""
+
+    def forward(self, x):
+        self.save(x)
+        return np.abs(x)
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (g * np.sign(x),)
+
+
+class Tanh(Function):
+    """z = tanh x.   ∂z/∂x = 1 − tanh²x = 1 − z²."""
+
+    def forward(self, x):
+        z = np.tanh(x)
+        self.save(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return (g * (1 - z * z),)
+
+
+class Sigmoid(Function):
+    """z = σ(x) = 1/(1 + e⁻ˣ).   ∂z/∂x = σ(x)(1 − σ(x)) = z(1 − z)."""
+
+    def forward(self, x):
+        # exp of a negative number only, so that large |x| cannot overflow.
+        e = np.exp(-np.abs(x))
+        z = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return (g * z * (1 - z),)
+
+
+class ReLU(Function):
+    """z = max(0, x).   ∂z/∂x = 1 where x > 0, else 0 (0 at x = 0, as PyTorch does)."""
+
+    def forward(self, x):
+        z = np.maximum(x, 0)
+        self.save(z)
+        return z
+
+    def backward(self, g):
+        (z,) = self.saved
+        return (g * (z > 0),)

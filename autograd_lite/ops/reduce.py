@@ -1,0 +1,91 @@
+"""Reductions over axes, and the softmax family."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def restore_reduced_axes(g: np.ndarray, shape: tuple, axis, keepdims: bool) -> np.ndarray:
+    """Give ``g`` back the reduced axes (as length 1) so that it broadcasts against the input."""
+    if keepdims or axis is None:
+        return g.reshape([1] * len(shape)) if not keepdims else g
+    axes = (axis,) if isinstance(axis, int) else axis
+    return np.expand_dims(g, tuple(a % len(shape) for a in axes))
+
+
+class Sum(Function):
+    """z = Σᵢ xᵢ over the axes.   ∂z/∂xᵢ = 1: each input gets the output's gradient."""
+
+    def forward(self, x, axis, keepdims):
+        self.save(x.shape, axis, keepdims)
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        shape, axis, keepdims = self.saved
+        return (np.broadcast_to(restore_reduced_axes(g, shape, axis, keepdims), shape),)
+
+
+class Mean(Function):
+    """z = (1/n) Σᵢ xᵢ over the axes (n elements each).   ∂z/∂xᵢ = 1/n."""
+
+    def forward(self, x, axis, keepdims):
+        z = np.mean(x, axis=axis, keepdims=keepdims)
+        self.save(x.shape, axis, keepdims, x.size // max(z.size, 1))
+        return z
+
+    def backward(self, g):
+        shape, axis, keepdims, n = self.saved
+        g = restore_reduced_axes(g, shape, axis, keepdims)
+        return (np.broadcast_to(g / n, shape),)
+
+
+class Max(Function):
+    """z = maxᵢ xᵢ over the axes.   ∂z/∂xᵢ = 1/k where xᵢ is one of the k tied maxima, else 0.
+
+    Ties share the gradient equally (as ``torch.amax`` does), so the gradient is the same whichever
+    way the tie is broken.
+    """
+
+    def forward(self, x, axis, keepdims):
+        z = np.max(x, axis=axis, keepdims=True)
+        self.save(x, z, axis)
+        return z if keepdims else np.squeeze(z, axis=axis)
+
+    def backward(self, g):
+        x, z, axis = self.saved
+        winners = x == z
+        share = winners / winners.sum(axis=axis, keepdims=True)
+        return (share * g.reshape(z.shape),)
+
+
+class Softmax(Function):
+    """sᵢ = eˣⁱ / Σⱼ eˣʲ along the axis.   ∂L/∂xᵢ = sᵢ (gᵢ − Σⱼ gⱼ sⱼ)."""
+
+    def forward(self, x, axis):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        s = e / e.sum(axis=axis, keepdims=True)
+        self.save(s, axis)
+        return s
+
+    def backward(self, g):
+        s, axis = self.saved
+        return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """yᵢ = xᵢ − log Σⱼ eˣʲ along the axis.   ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ Σⱼ gⱼ.
+
+    The log-sum-exp is taken after subtracting the maximum, so |x| = 1000 stays finite.
+    """
+
+    def forward(self, x, axis):
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save(y, axis)
+        return y
+
+    def backward(self, g):
+        y, axis = self.saved
+        return (g - np.exp(y) * g.sum(axis=axis, keepdims=True),)
