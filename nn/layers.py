@@ -1,0 +1,89 @@
+"""Layers: ``Linear`` and the activation modules."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Tensor
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with ``weight`` of shape (out_features, in_features) and ``bias``
+    of shape (out_features,): PyTorch's layout, so state dicts load across.
+
+    Both start uniform in [-1/√in_features, 1/√in_features], PyTorch's default. ``rng`` (a
+    ``np.random.Generator``) makes that reproducible; without it the generator seeded by
+    ``nn.manual_seed`` is used. ``dtype`` is float64 by default; float32 works too. Inputs that
+    are not Tensors (arrays, lists) are converted to the layer's dtype.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        for label, size in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"Linear: {label} must be a positive integer; got {size!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be floating point; got {dtype}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        bound = 1 / math.sqrt(self.in_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        init.uniform_(self.weight, -bound, bound, rng=rng)
+        self.bias = None
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+            init.uniform_(self.bias, -bound, bound, rng=rng)
+
+    def forward(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}) expects "
+                f"inputs whose last dimension is {self.in_features}; got an input of shape "
+                f"{x.shape}"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Sigmoid(Module):
+    """σ(x) = 1 / (1 + e^(-x)), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
