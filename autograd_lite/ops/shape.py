@@ -29,7 +29,10 @@ class Transpose(Function):
 
     def backward(self, g):
         (axes,) = self.saved
-        return (np.transpose(g, None if axes is None else np.argsort(axes)),)
+        if axes is None:
+            return (np.transpose(g),)
+        # Negative axes count from the end: normalise them, or argsort gives the wrong inverse.
+        return (np.transpose(g, np.argsort([a % g.ndim for a in axes])),)
 
 
 class GetItem(Function):
