@@ -89,13 +89,16 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     """
     order = topological_order(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
+    held_by_leaves: set[int] = set()
     for node in reversed(order):
         g = grads.pop(id(node), None)
         fn = node._ctx
         if fn is None:
             if g is not None:
-                # A fresh array: gradients flowing back may be views of other arrays.
-                node.grad = g.copy() if node.grad is None else node.grad + g
+                if node.grad is None:
+                    node.grad = own_memory(g, held_by_leaves)
+                else:
+                    node.grad = node.grad + g
             continue
         if g is not None:
             for parent, parent_grad in fn.input_grads(g):
@@ -103,3 +106,17 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
         if not retain_graph:
             fn.free()
+
+
+def own_memory(grad: np.ndarray, held_by_leaves: set[int]) -> np.ndarray:
+    """``grad`` itself if no other leaf's ``.grad`` shares its memory, else a copy.
+
+    Operations may pass one gradient array to several inputs (``x + y``) or hand back views of it,
+    and a user may change a ``.grad`` in place (gradient clipping): no two leaves may share memory.
+    Copying every time would cost a full pass over each weight matrix per step.
+    """
+    base = grad if grad.base is None else grad.base
+    if grad.flags.writeable and grad.size == base.size and id(base) not in held_by_leaves:
+        held_by_leaves.add(id(base))
+        return grad
+    return grad.copy()

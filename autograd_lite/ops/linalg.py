@@ -30,13 +30,31 @@ class MatMul(Function):
         x, y = self.saved
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
-        if x.ndim == 1:
-            g = np.expand_dims(g, -2)
+        # The column first: for vector @ vector g is 0-d and must become (1, 1).
         if y.ndim == 1:
             g = np.expand_dims(g, -1)
+        if x.ndim == 1:
+            g = np.expand_dims(g, -2)
         gx = gy = None
         if self.needs_input_grad[0]:
-            gx = unbroadcast(g @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+            gx = unbroadcast(product_in_layout_of(g, swap(y2), x2), x2.shape).reshape(x.shape)
         if self.needs_input_grad[1]:
-            gy = unbroadcast(np.swapaxes(x2, -1, -2) @ g, y2.shape).reshape(y.shape)
+            gy = unbroadcast(product_in_layout_of(swap(x2), g, y2), y2.shape).reshape(y.shape)
         return gx, gy
+
+
+def swap(a: np.ndarray) -> np.ndarray:
+    """The transpose of the last two axes (of each matrix in a stack)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def product_in_layout_of(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``a @ b``, laid out in memory like ``like`` (a gradient takes its input's layout).
+
+    For ``x @ w.T`` the input is a transposed view of ``w``: computing its gradient as
+    ``(bᵀ @ aᵀ)ᵀ`` means that transposing it back for ``w`` gives a contiguous array, with no
+    strided copy, exactly as PyTorch lays out gradients like their parameters.
+    """
+    if like.ndim == 2 and like.flags.f_contiguous and not like.flags.c_contiguous:
+        return swap(swap(b) @ swap(a))
+    return a @ b
