@@ -1,0 +1,245 @@
+"""Check gradients derived by hand (e.g. a NumPy backprop) against the engine's, one by one.
+
+``verify_gradients`` runs the loss through the engine in float64, takes its gradients as the
+reference ``a`` and compares each hand-derived gradient ``m`` with it elementwise::
+
+    ok  ⇔  |a − m| ≤ atol + rtol·|a|  for every element   (numpy.allclose, autodiff as reference)
+
+The report has one row per parameter; names missing on either side and shapes that do not match are
+failing rows with a note, never exceptions, so one run shows everything that is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["GradientReport", "GradientRow", "assert_gradients_close", "verify_gradients"]
+
+
+@dataclass
+class GradientRow:
+    """One parameter's comparison. Errors are NaN when there was nothing to compare.
+
+    ``max_rel_err`` is the largest |a − m| / |a| (0 where both are 0, inf where only a is 0).
+    For a failing comparison, ``worst_index`` is the element that misses the tolerance by the most,
+    and ``autodiff_value``/``manual_value`` are the two gradients there.
+    """
+
+    name: str
+    shape: tuple[int, ...] | None
+    max_abs_err: float
+    max_rel_err: float
+    ok: bool
+    worst_index: tuple[int, ...] | None = None
+    autodiff_value: float | None = None
+    manual_value: float | None = None
+    note: str = ""
+
+
+@dataclass
+class GradientReport:
+    """What ``verify_gradients`` found: ``.ok``, ``.rows``; ``str()`` is a table and a verdict."""
+
+    rows: list[GradientRow]
+    atol: float
+    rtol: float
+    loss: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every row passed."""
+        return all(row.ok for row in self.rows)
+
+    @property
+    def failed(self) -> list[str]:
+        """The names of the failing rows, in table order."""
+        return [row.name for row in self.rows if not row.ok]
+
+    def __getitem__(self, name: str) -> GradientRow:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no row named {name!r}; the rows are {[r.name for r in self.rows]}")
+
+    def __str__(self) -> str:
+        header = ["parameter", "shape", "max abs err", "max rel err", "ok", "worst element / note"]
+        body = [
+            [
+                row.name,
+                "-" if row.shape is None else str(row.shape),
+                f"{row.max_abs_err:.3e}",
+                f"{row.max_rel_err:.3e}",
+                "ok" if row.ok else "FAIL",
+                _detail(row),
+            ]
+            for row in self.rows
+        ]
+        widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header) - 1)]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+            for r in [header, *body]
+        ]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(
+            f"ok: |autodiff - manual| <= {self.atol:g} + {self.rtol:g}*|autodiff| elementwise"
+        )
+        lines.append(self.verdict)
+        return "\n".join(line.rstrip() for line in lines)
+
+    @property
+    def verdict(self) -> str:
+        """One line: PASS or FAIL, how many rows, and which failed."""
+        if self.ok:
+            return f"PASS: all {len(self.rows)} gradients match autodiff"
+        return (
+            f"FAIL: {len(self.failed)} of {len(self.rows)} gradients disagree with autodiff: "
+            + ", ".join(self.failed)
+        )
+
+    def __repr__(self) -> str:
+        return f"<GradientReport {self.verdict}>"
+
+
+def verify_gradients(
+    loss_fn: Callable[[dict[str, Tensor]], Tensor],
+    params: Mapping[str, Any],
+    manual_grads: Mapping[str, Any],
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> GradientReport:
+    """Compare ``manual_grads`` with the engine's gradient of ``loss_fn`` for each parameter.
+
+    ``params`` maps names to arrays; each becomes a float64 ``Tensor`` with ``requires_grad=True``
+    and that name, and ``loss_fn`` gets the dict of them and must return a one-element Tensor.
+    ``manual_grads`` maps the same names to the hand-derived d(loss)/d(parameter). A row is ok when
+    ``|a − m| ≤ atol + rtol·|a|`` holds for every element, with ``a`` the engine's gradient.
+    Missing or extra names and mismatched shapes are failing rows with a note.
+    """
+    if not params:
+        raise ValueError("verify_gradients: params is empty; pass a dict name -> array to check")
+    tensors = {
+        name: Tensor(np.asarray(value, dtype=np.float64), requires_grad=True, name=name)
+        for name, value in params.items()
+    }
+    loss = loss_fn(dict(tensors))
+    _check_loss(loss)
+    loss.backward()
+
+    rows = []
+    for name, t in tensors.items():
+        autodiff = t.grad if t.grad is not None else np.zeros_like(t.data)
+        if name not in manual_grads:
+            rows.append(_missing_row(name, t.shape, "no manual gradient given for this parameter"))
+        else:
+            rows.append(_compare(name, autodiff, manual_grads[name], atol, rtol))
+    for name, value in manual_grads.items():
+        if name not in tensors:
+            shape = np.shape(value) if _is_numeric(value) else None
+            note = f"not a parameter: params has {sorted(tensors)}"
+            rows.append(_missing_row(name, shape, note))
+    return GradientReport(rows=rows, atol=atol, rtol=rtol, loss=loss.item())
+
+
+def assert_gradients_close(
+    loss_fn: Callable[[dict[str, Tensor]], Tensor],
+    params: Mapping[str, Any],
+    manual_grads: Mapping[str, Any],
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> GradientReport:
+    """``verify_gradients``, raising ``AssertionError`` with the report's table unless all pass.
+
+    Made for tests: ``assert_gradients_close(loss, params, my_backprop(params))``.
+    """
+    report = verify_gradients(loss_fn, params, manual_grads, atol=atol, rtol=rtol)
+    if not report.ok:
+        raise AssertionError("hand-derived gradients disagree with autodiff:\n" + str(report))
+    return report
+
+
+def _check_loss(loss: Any) -> None:
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"verify_gradients: loss_fn must return a scalar Tensor, got {type(loss).__name__}. "
+            "Build the loss from the Tensors in the dict it receives (not from NumPy arrays)."
+        )
+    if loss.size != 1:
+        raise ValueError(
+            f"verify_gradients: loss_fn must return a scalar Tensor (one element); it returned "
+            f"shape {loss.shape}. Reduce it to one number, e.g. with .sum() or .mean()."
+        )
+    if not loss.requires_grad:
+        raise ValueError(
+            "verify_gradients: the loss does not depend on any parameter through Tensor "
+            "operations. Did loss_fn use .data, .numpy() or NumPy functions on the parameters?"
+        )
+
+
+def _compare(name: str, autodiff: np.ndarray, manual: Any, atol: float, rtol: float) -> GradientRow:
+    if not _is_numeric(manual):
+        note = f"manual gradient is not a numeric array ({type(manual).__name__})"
+        return _missing_row(name, autodiff.shape, note)
+    manual = np.asarray(manual.data if isinstance(manual, Tensor) else manual, dtype=np.float64)
+    if manual.shape != autodiff.shape:
+        return _missing_row(name, autodiff.shape, _shape_note(autodiff, manual))
+    diff = np.abs(autodiff - manual)
+    allowed = atol + rtol * np.abs(autodiff)
+    # NaN compares False, so a NaN in the manual gradient fails the row.
+    ok = bool(np.all(diff <= allowed))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(diff == 0, 0.0, diff / np.abs(autodiff))
+    row = GradientRow(
+        name=name,
+        shape=autodiff.shape,
+        max_abs_err=float(np.max(diff)) if diff.size else 0.0,
+        max_rel_err=float(np.max(relative)) if diff.size else 0.0,
+        ok=ok,
+    )
+    if not ok:
+        excess = np.where(np.isnan(diff), np.inf, diff - allowed)
+        row.worst_index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), diff.shape))
+        row.autodiff_value = float(autodiff[row.worst_index])
+        row.manual_value = float(manual[row.worst_index])
+    return row
+
+
+def _missing_row(name: str, shape: tuple[int, ...] | None, note: str) -> GradientRow:
+    nan = float("nan")
+    return GradientRow(
+        name=name, shape=shape, max_abs_err=nan, max_rel_err=nan, ok=False, note=note
+    )
+
+
+def _shape_note(autodiff: np.ndarray, manual: np.ndarray) -> str:
+    note = f"shape mismatch: manual gradient has shape {manual.shape}, parameter {autodiff.shape}"
+    if manual.T.shape == autodiff.shape and manual.ndim == 2:
+        note += " (transposed?)"
+    elif manual.size == autodiff.size:
+        note += " (same size: a reshape or keepdims missing?)"
+    return note
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return True
+    try:
+        return np.asarray(value).dtype.kind in "fiub"
+    except (TypeError, ValueError):
+        return False
+
+
+def _detail(row: GradientRow) -> str:
+    if row.note:
+        return row.note
+    if row.ok or row.worst_index is None:
+        return ""
+    return (
+        f"at {list(row.worst_index)}: autodiff {row.autodiff_value:.6g}, "
+        f"manual {row.manual_value:.6g}"
+    )
