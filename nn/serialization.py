@@ -44,9 +44,10 @@ def load(path: str | os.PathLike) -> OrderedDict[str, np.ndarray]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no such file: {os.fspath(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an archive of named arrays")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an archive of named arrays")
+        with archive:
             return OrderedDict((key, archive[key]) for key in archive.files)
     except (ValueError, OSError, zipfile.BadZipFile) as err:
         raise ValueError(
