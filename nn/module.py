@@ -287,6 +287,8 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _as_numeric_array(value: Any, key: str) -> np.ndarray:
+    if isinstance(value, Tensor):
+        value = value.data
     try:
         array = np.asarray(value)
     except Exception as err:  # e.g. a torch tensor that requires grad

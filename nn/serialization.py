@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import Tensor
+
 
 def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write ``state_dict`` (name -> array, e.g. ``model.state_dict()``) to ``path`` as an
@@ -24,7 +26,7 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     for key, value in state_dict.items():
         if not isinstance(key, str) or not key:
             raise TypeError(f"nn.save: keys must be non-empty strings; got {key!r}")
-        array = np.asarray(value.data if hasattr(value, "requires_grad") else value)
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.dtype.kind not in "fiub":
             raise TypeError(f"nn.save: the value for {key!r} has dtype {array.dtype}, not numbers")
         arrays[key] = array

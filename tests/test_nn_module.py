@@ -219,6 +219,8 @@ def test_load_state_dict_casts_to_parameter_dtype():
     model.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": np.array([3])})
     assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
     np.testing.assert_array_equal(model.bias.data, [3.0])
+    model.load_state_dict({"weight": nn.Parameter([[5.0, 6.0]]), "bias": Tensor([7.0])})
+    np.testing.assert_array_equal(model.weight.data, [[5.0, 6.0]])
     with pytest.raises(TypeError, match="weight"):
         model.load_state_dict({"weight": np.array([["a", "b"]]), "bias": np.zeros(1)})
     with pytest.raises(TypeError, match="mapping"):

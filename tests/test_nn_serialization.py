@@ -34,7 +34,7 @@ def test_round_trip_keeps_order_values_and_dtype(tmp_path):
 
 def test_written_at_the_exact_path_and_readable_by_numpy(tmp_path):
     path = tmp_path / "weights.bin"
-    state = {"file": np.arange(3.0), "allow_pickle": np.ones((2, 2)), "a.b": np.zeros(1)}
+    state = {"file": np.arange(3.0), "allow_pickle": np.ones((2, 2)), "a.b": nn.Parameter([0.0])}
     nn.save(state, str(path))
     assert path.exists() and not (tmp_path / "weights.bin.npz").exists()
     with np.load(path, allow_pickle=False) as archive:
