@@ -58,6 +58,12 @@ CASES = {
         None,
         [(np.array([0.0, 2.0, 0.0]), None), (POSITIVE, (3,))],
     ),
+    "pow 0 at zero": (lambda a: a**0, None, [(np.array([0.0, 1.0, -2.0]), None)]),
+    "pow tensor 0 at zero": (
+        lambda a, b: a**b,
+        None,
+        [(np.array([0.0, 1.0, 2.0, 0.0]), None), (np.array([0.0, 0.0, 1.0, 2.0]), None)],
+    ),
     "rpow": (lambda a: 2.5**a, None, [(ANY, (2, 3))]),
     "exp": (lambda a: a.exp(), None, [(ANY, (2, 3))]),
     "log": (lambda a: a.log(), None, [(POSITIVE, (2, 3))]),

@@ -73,11 +73,13 @@ class PowScalar(Function):
         x, p = self.saved
         if p == 2:  # the squared error's case, without the cost of a general power
             return (g * 2 * x,)
+        if p == 0:  # x⁰ is constant; p·x⁻¹ would give 0·∞ = NaN at x = 0 (PyTorch gives 0)
+            return (np.zeros_like(x),)
         return (g * p * x ** (p - 1),)
 
 
 class Pow(Function):
-    """z = xʸ with y a tensor.   ∂z/∂x = y·xʸ⁻¹,   ∂z/∂y = xʸ·ln x (taken as 0 where x = 0)."""
+    """z = xʸ, y a tensor.   ∂z/∂x = y·xʸ⁻¹ (0 where y = 0),   ∂z/∂y = xʸ·ln x (0 where x = 0)."""
 
     def forward(self, x, y):
         z = x**y
@@ -86,10 +88,11 @@ class Pow(Function):
 
     def backward(self, g):
         x, y, z = self.saved
-        gx = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
-        gy = None
-        if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        gx = gy = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:  # 0 where y = 0, as PyTorch: not 0·0⁻¹ = NaN at x = 0
+                gx = g * np.where(y == 0, 0.0, y * x ** (y - 1))
+            if self.needs_input_grad[1]:
                 gy = g * np.where(x == 0, 0.0, z * np.log(np.where(x == 0, 1.0, x)))
         return gx, gy
 
