@@ -79,7 +79,7 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """z = xʸ, y a tensor.   ∂z/∂x = y·xʸ⁻¹ (0 where y = 0),   ∂z/∂y = xʸ·ln x (0 where x = 0)."""
+    """z = xʸ with y a tensor.   ∂z/∂x = y·xʸ⁻¹,   ∂z/∂y = xʸ·ln x (taken as 0 where x = 0)."""
 
     def forward(self, x, y):
         z = x**y
