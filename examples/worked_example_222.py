@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from _shared import Checks
 
 from autograd_lite import Tensor, no_grad
 
@@ -68,42 +69,46 @@ def train(steps: int) -> tuple[Tensor, Tensor, list[float]]:
     return w_hidden, w_output, errors
 
 
-def check(label: str, engine: float | np.ndarray, expected: float | list, digits: int) -> bool:
-    ok = np.allclose(engine, expected, rtol=0, atol=0.5 * 10.0**-digits)
-    print(
-        f"  {label:<8} engine {np.round(engine, digits)!s:<46} tutorial {expected!s:<46} "
-        f"{'ok' if ok else 'MISMATCH'}"
-    )
-    return ok
+def check(
+    checks: Checks, label: str, engine, expected, digits: int, source: str = "tutorial"
+) -> bool:
+    """Engine against a figure given to ``digits`` decimals: within half a unit of the last."""
+    return checks.close(label, engine, expected, 0.5 * 10.0**-digits, reference_name=source)
 
 
 def main(steps: int = 10_000) -> int:
+    """Every figure beside the tutorial's; ``steps`` of training at the end (the 10,000-step
+    figure is checked only when ``steps`` is 10,000). 0 if all match, else 1."""
+    checks = Checks("2-2-2 worked example")
     values = forward(Tensor(W_HIDDEN), Tensor(W_OUTPUT))
     print("Forward pass (tutorial figure beside the engine's):")
-    results = [
-        check("net_h1", values["net_h"].data[0], TUTORIAL["net_h1"], 9),
-        check("out_h1", values["out_h"].data[0], TUTORIAL["out_h1"], 9),
-        check("out_h2", values["out_h"].data[1], TUTORIAL["out_h2"], 9),
-        check("net_o1", values["net_o"].data[0], TUTORIAL["net_o1"], 9),
-        check("out_o1", values["out_o"].data[0], TUTORIAL["out_o1"], 8),
-        check("out_o2", values["out_o"].data[1], TUTORIAL["out_o2"], 9),
-        check("E_total", values["E_total"].item(), TUTORIAL["E_total"], 9),
-    ]
+    for args in [
+        ("net_h1", values["net_h"].data[0], TUTORIAL["net_h1"], 9),
+        ("out_h1", values["out_h"].data[0], TUTORIAL["out_h1"], 9),
+        ("out_h2", values["out_h"].data[1], TUTORIAL["out_h2"], 9),
+        ("net_o1", values["net_o"].data[0], TUTORIAL["net_o1"], 9),
+        ("out_o1", values["out_o"].data[0], TUTORIAL["out_o1"], 8),
+        ("out_o2", values["out_o"].data[1], TUTORIAL["out_o2"], 9),
+        ("E_total", values["E_total"].item(), TUTORIAL["E_total"], 9),
+    ]:
+        check(checks, *args)
     w_hidden, w_output, errors = train(1)
     print("After one step of gradient descent (learning rate 0.5, biases fixed):")
-    results += [
-        check("w5..w8", w_output.data.ravel(), TUTORIAL["w5..w8"], 8),
-        check("w1..w4", w_hidden.data.ravel(), TUTORIAL["w1..w4"], 8),
-    ]
+    check(checks, "w5..w8", w_output.data.ravel(), TUTORIAL["w5..w8"], 8)
+    check(checks, "w1..w4", w_hidden.data.ravel(), TUTORIAL["w1..w4"], 8)
     after_one = forward(w_hidden, w_output)["E_total"].item()
-    results.append(check("E", after_one, PLAIN_GD_E_AFTER_1, 10))
+    check(checks, "E after 1 step", after_one, PLAIN_GD_E_AFTER_1, 10, "plain GD")
     print("  (the tutorial prints 0.291027924: it updated w1..w4 with the new w5..w8)")
     if steps > 1:
-        _, _, errors = train(steps + 1)
-        print(f"After {steps:,} steps:")
-        results.append(check("E", errors[-1], PLAIN_GD_E_AFTER_10000, 12))
-    print("all figures match" if all(results) else "SOME FIGURES DISAGREE")
-    return 0 if all(results) else 1
+        _, _, errors = train(steps + 1)  # the last recorded error is the one after `steps` updates
+        print(f"After {steps:,} steps: E = {errors[-1]:.10g}")
+        if steps == 10_000:
+            check(checks, "E after 10,000", errors[-1], PLAIN_GD_E_AFTER_10000, 12, "plain GD")
+        else:
+            checks.true(
+                "E decreasing", errors[-1] < after_one, f"{errors[-1]:.6g} < {after_one:.6g}"
+            )
+    return checks.exit_code()
 
 
 if __name__ == "__main__":
