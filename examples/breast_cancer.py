@@ -41,6 +41,7 @@ def standardised_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of examples whose logit has the target's sign (logit > 0 means malignant = 1)."""
     with no_grad():
         logits = model(Tensor(x)).data
     return float(np.mean((logits > 0) == (y > 0.5)))

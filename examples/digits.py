@@ -41,12 +41,14 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of images whose largest logit is at the true label."""
     with no_grad():
         logits = model(Tensor(x)).data
     return float(np.mean(logits.argmax(axis=1) == y))
 
 
 def plot_curves(history: dict[str, list[float]], out_dir: Path) -> Path:
+    """Training loss and train/test accuracy per epoch, side by side, saved as a PNG."""
     plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)

@@ -91,6 +91,7 @@ def train_with_nn(epochs: int) -> tuple[nn.Sequential, np.ndarray]:
 
 
 def plot_losses(losses: np.ndarray, out_dir: Path) -> Path:
+    """Min, average and max over the examples of each epoch's losses, saved as a PNG."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(len(losses))

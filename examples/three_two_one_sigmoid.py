@@ -44,6 +44,7 @@ PRINTED_RTOL = 5e-9
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)), in NumPy, for the hand-derived side."""
     return 1.0 / (1.0 + np.exp(-z))
 
 

@@ -52,14 +52,17 @@ def forward(w_hidden: Tensor, w_output: Tensor) -> dict[str, Tensor]:
     return {"net_h": net_h, "out_h": out_h, "net_o": net_o, "out_o": out_o, "E_total": error}
 
 
-def train(steps: int) -> tuple[Tensor, Tensor, list[float]]:
-    """``steps`` of plain gradient descent from the tutorial's weights: weights and errors."""
+def train(steps: int, log_every: int = 0) -> tuple[Tensor, Tensor, list[float]]:
+    """``steps`` of plain gradient descent from the tutorial's weights: weights and errors
+    (each error measured before its step). ``log_every`` > 0 prints E that often."""
     w_hidden = Tensor(W_HIDDEN, requires_grad=True, name="w1..w4")
     w_output = Tensor(W_OUTPUT, requires_grad=True, name="w5..w8")
     errors = []
-    for _ in range(steps):
+    for step in range(steps):
         error = forward(w_hidden, w_output)["E_total"]
         errors.append(error.item())
+        if log_every and step % log_every == 0:
+            print(f"  step {step:>6}: E = {errors[-1]:.10g}")
         w_hidden.zero_grad()
         w_output.zero_grad()
         error.backward()
@@ -100,7 +103,9 @@ def main(steps: int = 10_000) -> int:
     check(checks, "E after 1 step", after_one, PLAIN_GD_E_AFTER_1, 10, "plain GD")
     print("  (the tutorial prints 0.291027924: it updated w1..w4 with the new w5..w8)")
     if steps > 1:
-        _, _, errors = train(steps + 1)  # the last recorded error is the one after `steps` updates
+        print(f"Training for {steps:,} steps:")
+        # the last recorded error is the one after `steps` updates
+        _, _, errors = train(steps + 1, log_every=max(steps // 5, 1))
         print(f"After {steps:,} steps: E = {errors[-1]:.10g}")
         if steps == 10_000:
             check(checks, "E after 10,000", errors[-1], PLAIN_GD_E_AFTER_10000, 12, "plain GD")
