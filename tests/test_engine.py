@@ -193,13 +193,9 @@ def test_no_grad_as_a_decorator():
     assert (x * 2.0).requires_grad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.no_grad is a ContextDecorator that reuses one instance per decorated function "
-    "and keeps the previous state on self: a recursive (re-entered) call overwrites it, so grad "
-    "recording stays disabled after the outer call returns (torch.no_grad clones per call)",
-)
 def test_no_grad_decorator_on_a_recursive_function_restores_state():
+    """The decorator's one instance is re-entered by the recursion; each exit restores its own."""
+
     @no_grad()
     def depth(n):
         return 0 if n == 0 else 1 + depth(n - 1)
@@ -208,7 +204,7 @@ def test_no_grad_decorator_on_a_recursive_function_restores_state():
         assert depth(2) == 2
         assert grad_enabled()
     finally:
-        engine._grad_enabled = True  # the bug leaves recording off: switch it back for later tests
+        engine._grad_enabled = True  # should this fail, leave recording on for the later tests
 
 
 # ----- long chains -----------------------------------------------------------------------------
