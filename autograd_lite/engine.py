@@ -22,32 +22,39 @@ def grad_enabled() -> bool:
     return _grad_enabled
 
 
-class no_grad(contextlib.ContextDecorator):
+class _GradMode(contextlib.ContextDecorator):
+    """Set whether operations are recorded, restoring the previous setting on exit.
+
+    The previous settings are a stack, so one instance can be entered again before it exits: a
+    recursive function under ``@no_grad()`` re-enters the same instance.
+    """
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> _GradMode:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+
+class no_grad(_GradMode):
     """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()`` on a function."""
 
-    def __enter__(self) -> no_grad:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+    enabled = False
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(_GradMode):
     """Record again inside a ``no_grad`` block."""
 
-    def __enter__(self) -> enable_grad:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+    enabled = True
 
 
 def topological_order(root: Tensor) -> list[Tensor]:

@@ -28,9 +28,10 @@ def gradcheck(
     grad are constants and are not checked. Inputs are promoted to float64 for the check.
     Returns True, or raises ``GradcheckError`` naming the input, the worst element and both values.
     """
+    # Floating inputs are checked in float64; integer ones (indices, labels) stay as they are.
     checked = [
-        Tensor(np.asarray(t.data, dtype=np.float64), requires_grad=t.requires_grad, name=t.name)
-        if isinstance(t, Tensor)
+        Tensor(t.data, requires_grad=t.requires_grad, name=t.name, dtype=np.float64)
+        if isinstance(t, Tensor) and t.dtype.kind == "f"
         else t
         for t in inputs
     ]
@@ -65,11 +66,12 @@ def gradcheck(
             numeric.reshape(-1)[i] = (up - down) / (2 * eps)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
-            worst = np.unravel_index(int(np.argmax(error)), t.shape)
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), t.shape))
             label = f"input {position}" + (f" ({t.name!r})" if t.name else "")
             raise GradcheckError(
                 f"gradcheck: {label} of shape {t.shape}: at index {worst} the analytic gradient "
-                f"is {analytic[worst]!r} but finite differences give {numeric[worst]!r} "
+                f"is {float(analytic[worst])!r} but finite differences give "
+                f"{float(numeric[worst])!r} "
                 f"(atol={atol}, rtol={rtol})"
             )
     return True
