@@ -30,7 +30,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    if grad.shape != shape:  # never reshape to fit: that would hide a wrong backward
+        raise ValueError(f"a gradient of shape {grad.shape} does not reduce to shape {shape}")
+    return grad
 
 
 class Function:
@@ -79,7 +81,10 @@ class Function:
         pairs = []
         for t, need, g in zip(self.inputs, self.needs_input_grad, self.backward(grad), strict=True):
             if need and g is not None:
-                g = unbroadcast(np.asarray(g), t.data.shape)
+                try:
+                    g = unbroadcast(np.asarray(g), t.data.shape)
+                except ValueError as err:
+                    raise RuntimeError(f"{self.name}.backward is wrong: {err}") from None
                 if g.dtype != t.data.dtype:
                     g = g.astype(t.data.dtype)
                 pairs.append((t, g))

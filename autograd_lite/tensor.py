@@ -22,9 +22,9 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # NumPy scalars keep their dtype too
         array = np.array(data, dtype=dtype, copy=copy or None)
-    elif isinstance(data, (bool, int, float, np.number, np.bool_, list, tuple)):
+    elif isinstance(data, (bool, int, float, list, tuple)):
         try:
             array = np.array(data, dtype=np.float64 if dtype is None else dtype)
         except (ValueError, TypeError):

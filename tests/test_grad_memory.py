@@ -1,6 +1,7 @@
 """Leaves' gradients never share memory, and take their parameter's layout without copies."""
 
 import numpy as np
+import pytest
 
 from autograd_lite import Tensor
 
@@ -49,3 +50,21 @@ def test_accumulation_across_backward_calls_keeps_memory_separate():
         (x + y).sum().backward()
     assert not np.shares_memory(x.grad, y.grad)
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_a_backward_returning_a_gradient_of_the_wrong_shape_is_an_error_not_a_reshape():
+    from autograd_lite import Function
+
+    class SwappedGradient(Function):
+        """A deliberately wrong backward: the right number of elements, the wrong shape."""
+
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, g):
+            return (g.T,)
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = SwappedGradient.apply(x)
+    with pytest.raises(RuntimeError, match=r"SwappedGradient\.backward is wrong.*\(3, 2\)"):
+        y.backward(np.ones((2, 3)))
