@@ -63,7 +63,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """z = xᵖ for a constant number p.   ∂z/∂x = p·xᵖ⁻¹."""
+    """z = xᵖ for a constant number p.   ∂z/∂x = p·xᵖ⁻¹ (0 when p = 0)."""
 
     def forward(self, x, exponent):
         self.save(x, exponent)
@@ -79,7 +79,7 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """z = xʸ with y a tensor.   ∂z/∂x = y·xʸ⁻¹,   ∂z/∂y = xʸ·ln x (taken as 0 where x = 0)."""
+    """z = xʸ, y a tensor.   ∂z/∂x = y·xʸ⁻¹ (0 where y = 0),   ∂z/∂y = xʸ·ln x (0 where x = 0)."""
 
     def forward(self, x, y):
         z = x**y
