@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from _shared import Checks, out_dir_for, pyplot, save_figure
+from verify_manual_backprop import tanh_backprop as closed_form_gradients
 
 import nn
 from autograd_lite import Tensor, no_grad
@@ -64,23 +65,6 @@ def tutorial_test_case() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
         "b2": np.zeros((1, 1)),
     }
     return x, y, params
-
-
-def closed_form_gradients(
-    params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The tutorial's hand-derived gradients of the mean cross-entropy, column layout."""
-    m = x.shape[1]
-    a1 = np.tanh(params["W1"] @ x + params["b1"])
-    a2 = 1 / (1 + np.exp(-(params["W2"] @ a1 + params["b2"])))
-    dz2 = a2 - y
-    dz1 = (params["W2"].T @ dz2) * (1 - a1**2)
-    return {
-        "W1": dz1 @ x.T / m,
-        "b1": dz1.sum(axis=1, keepdims=True) / m,
-        "W2": dz2 @ a1.T / m,
-        "b2": dz2.sum(axis=1, keepdims=True) / m,
-    }
 
 
 def tanh_sigmoid_net(params: dict[str, np.ndarray]) -> nn.Sequential:
