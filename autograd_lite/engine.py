@@ -57,10 +57,12 @@ class enable_grad(_GradMode):
     enabled = True
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that requires grad behind ``root``, inputs before the results made from them.
+def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
+    """The tensors behind ``root``, each after its inputs (and the first input first).
 
-    Iterative depth-first search, so a chain of any length stays clear of the recursion limit.
+    Only those that require grad, which is what backward needs, unless ``constants`` is true (the
+    whole graph, for pictures). Iterative depth-first search, so a chain of any length stays clear
+    of the recursion limit.
     """
     order: list[Tensor] = []
     visited: set[int] = set()
@@ -74,17 +76,12 @@ def topological_order(root: Tensor) -> list[Tensor]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        fn = node._ctx
-        if fn is not None:
-            if fn.freed:
-                raise RuntimeError(
-                    f"backward through a graph that was already freed (at a '{fn.name}' node): "
-                    "a first backward() released what it saved. Call backward(retain_graph=True) "
-                    "the first time to backpropagate twice, or run the forward pass again."
-                )
-            for parent in fn.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        if node._ctx is not None:
+            stack.extend(
+                (parent, False)
+                for parent in reversed(node._ctx.inputs)
+                if (constants or parent.requires_grad) and id(parent) not in visited
+            )
     return order
 
 
@@ -95,6 +92,13 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
     add theirs into ``.grad``.
     """
     order = topological_order(root)
+    freed = next((t._ctx for t in order if t._ctx is not None and t._ctx.freed), None)
+    if freed is not None:
+        raise RuntimeError(
+            f"backward through a graph that was already freed (at a '{freed.name}' node): "
+            "a first backward() released what it saved. Call backward(retain_graph=True) "
+            "the first time to backpropagate twice, or run the forward pass again."
+        )
     grads: dict[int, np.ndarray] = {id(root): grad}
     held_by_leaves: set[int] = set()
     for node in reversed(order):

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
+from .engine import topological_order
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -92,7 +94,7 @@ def draw_graph(
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph expects a Tensor, got {type(root).__name__}")
     labels = {id(t): name for name, t in (params or {}).items()}
-    order = _tensors_inputs_first(root)
+    order = topological_order(root, constants=True)
     graph = ComputationGraph(name="autograd_lite", graph_attr={"rankdir": rankdir})
     graph.attr("node", fontname="Helvetica", fontsize="10")
     graph.attr("edge", color="#555555", arrowsize="0.7")
@@ -136,26 +138,6 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike, format: str | None 
     with open(path, "wb") as file:
         file.write(image)
     return path
-
-
-def _tensors_inputs_first(root: Tensor) -> list[Tensor]:
-    """Every tensor behind ``root``, each after its inputs (iterative, no recursion)."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._ctx is not None:
-            # Reversed, so that the first input is visited (and numbered) first.
-            stack.extend((p, False) for p in reversed(t._ctx.inputs) if id(p) not in seen)
-    return order
 
 
 def _kind(t: Tensor) -> str:
