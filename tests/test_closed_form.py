@@ -115,7 +115,10 @@ def test_3_2_1_error_terms_and_weight_changes_equal_the_tutorials_formulas():
 
 
 def test_3_2_1_weight_changes_to_eight_digits():
-    """The figures this exercise is known to print (the stored tutorial text omits its output).
+    """The figures the tutorial's code prints when run, to NumPy's 8 decimals.
+
+    The stored tutorial page shows its code but not its output; these are pinned from running
+    that code's formulas in NumPy, so that a change in the engine's numbers cannot go unseen.
 
     hidden_in = x·W = [0.25 + 0.01 − 0.02, −0.30 − 0.02 − 0.14] = [0.24, −0.46]; the output is
     below the target, so both hidden→output weights grow.
