@@ -111,6 +111,22 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor; NumPy's error for any other."""
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data.item())  # .item(): any one-element shape, as in PyTorch
+
+    def __int__(self) -> int:
+        return int(self.data.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """The data, so that ``np.asarray(t)`` and plotting libraries see numbers, not objects."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     # ----- gradients ------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf behind this tensor.
