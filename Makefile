@@ -6,7 +6,6 @@ STAMP := .venv/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,examples]'
 	touch $(STAMP)
 
