@@ -10,15 +10,13 @@ Graphviz's ``dot`` program (Debian/Ubuntu: ``apt-get install graphviz``).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import graphviz
 import numpy as np
 
 from .engine import topological_order
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor
 
 __all__ = ["ComputationGraph", "DotNotFoundError", "draw_graph", "render"]
 
@@ -89,8 +87,6 @@ def draw_graph(
     works: a freed graph still knows its inputs. ``rankdir`` is Graphviz's layout direction
     ("LR" left to right, "TB" top to bottom).
     """
-    from .tensor import Tensor
-
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph expects a Tensor, got {type(root).__name__}")
     labels = {id(t): name for name, t in (params or {}).items()}
