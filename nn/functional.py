@@ -11,6 +11,7 @@ Losses take ``reduction="mean"`` (default), ``"sum"`` or ``"none"`` (the element
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -66,11 +67,24 @@ def mse_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` in [0, 1].
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` and targets y in [0, 1].
 
     Each log is clamped at -100, as PyTorch does, so p = 0 or 1 gives a finite loss. The
-    gradient is that of the clamped function: finite everywhere, and 0 where a log is clamped
-    (PyTorch instead returns (p - y) / max(p (1 - p), 1e-12) there, up to 1e12).
+    gradient is that of the clamped function: 0 where a log is clamped (PyTorch instead returns
+    (p - y) / max(p (1 - p), 1e-12) there, up to 1e12), and elsewhere the exact -y/p + (1-y)/(1-p)
+    wherever 1/p is finite in the input's dtype.
+
+    One band is neither. A float32 p below 2.9e-39 (a denormal: ``sigmoid`` gives one for logits
+    between about -100 and -88.7) has log p > -100, so it is not clamped, but 1/p overflows, so
+    the exact gradient would be -inf, and through sigmoid inf or NaN for the weights: one SGD step
+    would ruin the model. There the slope of log p is held at the largest finite one (see
+    ``_clamped_log``): the gradient stays finite and points the right way, but through sigmoid it
+    is small (about -3.4e38 · y · σ(x) instead of σ(x) - y). For logits that large use
+    ``binary_cross_entropy_with_logits``, which is exact everywhere. float64 has no such band
+    (its clamp at -100 comes long before 1/p overflows); float16 has one below 1.5e-5.
+
+    A target outside [0, 1] is a ``ValueError``: the loss is then no cross-entropy, and its
+    minimum is at a clamp instead of at p = y.
     """
     p, y = _check_pair("binary_cross_entropy", input, target, reduction)
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
@@ -78,6 +92,14 @@ def binary_cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean")
             f"binary_cross_entropy: input must hold probabilities in [0, 1]; got values from "
             f"{p.data.min()} to {p.data.max()}. Apply sigmoid first, or use "
             f"binary_cross_entropy_with_logits on the raw scores"
+        )
+    outside = (y.data < 0) | (y.data > 1)
+    if outside.any():
+        first = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"binary_cross_entropy: target must hold probabilities in [0, 1]; got "
+            f"{y.data[outside][:5].tolist()} (first at index {first}). Use 0/1 labels or soft "
+            f"labels between them"
         )
     loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
     return _reduce(loss, reduction)
@@ -142,10 +164,39 @@ def _softplus(x: Tensor) -> Tensor:
 
 
 def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100), with a gradient that stays finite where the clamp applies."""
+    """max(log p, -100), with a gradient that is finite wherever the value is.
+
+    Three regions. Clamped (log p <= -100, p = 0 included): the constant -100, gradient 0.
+    Exact (p >= ``_smallest_invertible``, so 1/p is finite): ``p.log()``, whose backward g/p is
+    the true gradient, the same bits as before. Between them, a band only dtypes narrower than
+    float64 have: the value is still log p exactly, but the slope is 1/``_smallest_invertible``,
+    the largest finite one, so that the gradient is finite for |g| <= 1 (a mean or sum of
+    losses). The exact slope 1/p would need g/p to be clamped in backward, which needs a change
+    in the Log operation, not here.
+    """
     with np.errstate(divide="ignore"):
-        unclamped = np.log(p.data) > -100
-    return where(unclamped, where(unclamped, p, 1.0).log(), -100.0)
+        log_p = np.log(p.data)
+    unclamped = log_p > -100
+    tiny = _smallest_invertible(p.dtype)
+    exact = unclamped & (p.data >= tiny)
+    # The inner where keeps 0 (log 0 = -inf, then 0/0 in backward) and tiny p out of Log.
+    logged = where(exact, where(exact, p, 1.0).log(), -100.0)
+    saturated = unclamped & ~exact
+    if not saturated.any():
+        return logged
+    # (p - p.data) is exactly 0 but carries p's gradient; dividing it by tiny sets the slope.
+    held = (p - p.data) / tiny + np.where(saturated, log_p, 0.0).astype(p.dtype)
+    return where(saturated, held, logged)
+
+
+@functools.cache
+def _smallest_invertible(dtype: np.dtype) -> np.ndarray:
+    """The smallest positive number of ``dtype`` whose reciprocal is finite (float32: 2.9e-39)."""
+    one, tiny = np.ones((), dtype), np.asarray(1 / np.finfo(dtype).max, dtype)
+    with np.errstate(over="ignore", divide="ignore"):
+        while not np.isfinite(one / tiny):  # 1/max rounds to a denormal one step too small
+            tiny = np.nextafter(tiny, one)
+    return np.asarray(tiny, dtype)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:

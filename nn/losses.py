@@ -31,7 +31,11 @@ class MSELoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 (PyTorch's)."""
+    """Binary cross-entropy of probabilities in [0, 1] against targets in [0, 1].
+
+    Each log is clamped at -100 (PyTorch's rule) and the gradient is finite wherever the loss is,
+    float32 included; see ``nn.functional.binary_cross_entropy`` for where it is not exact.
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, reduction=self.reduction)
