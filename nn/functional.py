@@ -171,8 +171,8 @@ def _clamped_log(p: Tensor) -> Tensor:
     the true gradient, the same bits as before. Between them, a band only dtypes narrower than
     float64 have: the value is still log p exactly, but the slope is 1/``_smallest_invertible``,
     the largest finite one, so that the gradient is finite for |g| <= 1 (a mean or sum of
-    losses). The exact slope 1/p would need g/p to be clamped in backward, which needs a change
-    in the Log operation, not here.
+    losses). Keeping g/p wherever it alone is finite (|g| < 1 lets it go below tiny) would need
+    the saturation inside backward: a change to the Log operation, or a BCE operation of its own.
     """
     with np.errstate(divide="ignore"):
         log_p = np.log(p.data)
