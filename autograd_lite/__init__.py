@@ -7,8 +7,8 @@
 array([2., 4.])
 """
 
-from .engine import enable_grad, no_grad
 from .function import Function, unbroadcast
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor, concatenate, stack, where
 
@@ -19,6 +19,7 @@ __all__ = [
     "concatenate",
     "enable_grad",
     "gradcheck",
+    "is_grad_enabled",
     "no_grad",
     "stack",
     "unbroadcast",

@@ -6,55 +6,22 @@ gradient of its output into gradients of its inputs.
 
 from __future__ import annotations
 
-import contextlib
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import versions
+from .grad_mode import enable_grad, grad_enabled, is_grad_enabled, no_grad
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-_grad_enabled = True
+__all__ = ["backward", "enable_grad", "grad_enabled", "is_grad_enabled", "no_grad"]
 
-
-def grad_enabled() -> bool:
-    """Whether new operations are recorded in the graph (``False`` inside ``no_grad``)."""
-    return _grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Set whether operations are recorded, restoring the previous setting on exit.
-
-    The previous settings are a stack, so one instance can be entered again before it exits: a
-    recursive function under ``@no_grad()`` re-enters the same instance.
-    """
-
-    enabled = True
-
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> _GradMode:
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
-
-
-class no_grad(_GradMode):
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()`` on a function."""
-
-    enabled = False
-
-
-class enable_grad(_GradMode):
-    """Record again inside a ``no_grad`` block."""
-
-    enabled = True
+# Two threads backpropagating into one leaf must not both read its old .grad and each write
+# their own sum: one of the two contributions would be lost.
+_accumulate = threading.Lock()
 
 
 def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
@@ -101,22 +68,31 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         )
     grads: dict[int, np.ndarray] = {id(root): grad}
     held_by_leaves: set[int] = set()
+    released: dict | None = None if retain_graph else {}
     for node in reversed(order):
         g = grads.pop(id(node), None)
         fn = node._ctx
         if fn is None:
             if g is not None:
-                if node.grad is None:
-                    node.grad = own_memory(g, held_by_leaves)
-                else:
-                    node.grad = node.grad + g
+                accumulate(node, g, held_by_leaves)
             continue
         if g is not None:
+            if fn.tick != versions.last_tick:  # something changed in place since fn was recorded
+                versions.check_saved(fn, node)
             for parent, parent_grad in fn.input_grads(g):
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
-        if not retain_graph:
-            fn.free()
+        if released is not None:
+            fn.free(released)
+
+
+def accumulate(leaf: Tensor, grad: np.ndarray, held_by_leaves: set[int]) -> None:
+    """Add ``grad`` into ``leaf.grad`` (always an ndarray, even for a 0-d leaf)."""
+    with _accumulate:
+        if leaf._grad is None:
+            leaf._grad = own_memory(np.asarray(grad), held_by_leaves)
+        else:
+            leaf._grad = np.asarray(leaf._grad + grad)
 
 
 def own_memory(grad: np.ndarray, held_by_leaves: set[int]) -> np.ndarray:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import engine
+from . import versions
+from .grad_mode import _mode
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -42,7 +43,7 @@ class Function:
     one gradient (or ``None``) per input, each of the input's shape or broadcastable to it.
     """
 
-    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed")
+    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick")
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -68,13 +69,17 @@ class Function:
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
-        if not (engine.grad_enabled() and any(t.requires_grad for t in tensors)):
-            return Tensor._make(data, False, None)
-        fn.inputs = tensors
-        fn.params = params
-        fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        fn.freed = False
-        return Tensor._make(data, True, fn)
+        record = _mode.enabled and any(t._requires_grad for t in tensors)
+        out = Tensor._make(data, record, fn if record else None)
+        if out.data.base is not None:  # a view of an input: changing one changes the other
+            share_version_counter(out, tensors)
+        if record:
+            fn.inputs = tensors
+            fn.params = params
+            fn.needs_input_grad = tuple(t._requires_grad for t in tensors)
+            fn.freed = False
+            fn.tick = versions.last_tick
+        return out
 
     def input_grads(self, grad: np.ndarray) -> list[tuple[Tensor, np.ndarray]]:
         """(input, gradient) for each input that requires grad, in the input's shape and dtype."""
@@ -90,13 +95,65 @@ class Function:
                 pairs.append((t, g))
         return pairs
 
-    def free(self) -> None:
+    def free(self, released: dict[int, Released] | None = None) -> None:
+        """Drop what backward needed. With ``released`` (a memo shared by one backward pass), also
+        let go of the values of intermediate results and constant arrays, keeping the graph's
+        shape: a loss kept after ``backward()`` must not keep every activation alive."""
         self.saved = None
         self.freed = True
+        if released is not None:
+            self.inputs = tuple(
+                t
+                if keeps_value(t)
+                else released.get(id(t)) or released.setdefault(id(t), Released(t))
+                for t in self.inputs
+            )
+
+
+def keeps_value(t: Any) -> bool:
+    """Whether a released graph still holds ``t``'s value: the parameters (leaves that require
+    grad, whose values and gradients the user reads) and 0-d constants (a formula's numbers)."""
+    return t._ctx is None and (t.requires_grad or t.data is None or t.data.ndim == 0)
+
+
+class Released:
+    """What a graph keeps of a tensor whose value backward released: its place, name, shape and
+    dtype, so that pictures can still be drawn (the value shows as released)."""
+
+    __slots__ = ("shape", "dtype", "name", "requires_grad", "_ctx")
+    data = None
+    grad = None
+
+    def __init__(self, t: Any) -> None:
+        self.shape, self.dtype, self.name = t.shape, t.dtype, t.name
+        self.requires_grad, self._ctx = t.requires_grad, t._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+
+def share_version_counter(view: Tensor, tensors: tuple) -> None:
+    """Give ``view`` the version counter of the input whose memory it shares."""
+    for t in tensors:
+        if np.may_share_memory(view.data, t.data):
+            if t._version_counter is None:
+                t._version_counter = [0, 0]
+            view._version_counter = t._version_counter
+            return
 
 
 def _constant(value: Any, inputs: tuple) -> Tensor:
-    """A non-Tensor operand as a constant Tensor.
+    """A non-Tensor operand as a constant Tensor of its own (arrays are copied, so that changing
+    the caller's array after the forward pass cannot change what backward reads).
 
     A Python number takes the floating dtype of the Tensor operands, as in PyTorch, so that
     ``float32_tensor * 2.0`` stays float32; arrays and lists keep NumPy's own dtype rules.
@@ -106,7 +163,7 @@ def _constant(value: Any, inputs: tuple) -> Tensor:
         for x in inputs:
             if isinstance(x, Tensor) and x.data.dtype.kind == "f":
                 return Tensor._make(np.asarray(value, dtype=x.data.dtype), False, None)
-    return Tensor._make(_tensor.as_array(value, copy=False), False, None)
+    return Tensor._make(_tensor.as_array(value, copy=True), False, None)
 
 
 # Last, because tensor.py imports the ops, which import Function from this module.

@@ -145,7 +145,8 @@ def _kind(t: Tensor) -> str:
 def _tensor_label(t: Tensor, name: str, show_data: bool, show_grad: bool) -> str:
     lines = [name, f"{_shape_text(t.shape)} {t.dtype}"]
     if show_data:
-        lines.append(f"data {_array_text(t.data)}")
+        # backward() without retain_graph released intermediate values; the structure remains
+        lines.append("data released" if t.data is None else f"data {_array_text(t.data)}")
     if show_grad and t.grad is not None:
         lines.append(f"grad {_array_text(t.grad)}")
     # DOT's own line break escape; array2string's row breaks become line breaks too.

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, numpy_interop, versions
+from .grad_mode import _mode
 from .ops import elementwise as ew
 from .ops import linalg, reduce, shape
 
@@ -53,34 +54,87 @@ def _describe(data: Any) -> str:
 class Tensor:
     """An n-dimensional array whose operations are recorded for reverse-mode differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
-    __array_ufunc__ = None  # so that `ndarray * Tensor` is handed to Tensor.__rmul__
+    __slots__ = (
+        "data",
+        "_grad",
+        "_requires_grad",
+        "name",
+        "_ctx",
+        "_version_counter",
+        "__weakref__",
+    )
 
     def __init__(
         self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
     ) -> None:
         self.data = as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(
-                f"only floating-point tensors can require gradients; this one has dtype "
-                f"{self.data.dtype}. Pass float data, e.g. Tensor(x, dtype=np.float64, "
-                f"requires_grad=True)"
-            )
-        self.grad: np.ndarray | None = None
-        self.requires_grad = bool(requires_grad)
-        self.name = name
         self._ctx = None  # the Function that made this tensor; None for leaves
+        self._grad: np.ndarray | None = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+        self.name = name
+        self._version_counter: list[int] | None = None  # [version, stamp], made on first use
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Any) -> Tensor:
         """An operation's result, skipping the checks that ``__init__`` does on user data."""
         t = cls.__new__(cls)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        t.grad = None
-        t.requires_grad = requires_grad
+        t._grad = None
+        t._requires_grad = requires_grad
         t.name = None
         t._ctx = ctx
+        t._version_counter = None
         return t
+
+    # ----- gradient attributes, checked on assignment -----------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so that gradients reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad can only be changed on a leaf tensor; this one is the result of "
+                f"'{self._ctx.name}'. Use .detach() to get a leaf with the same data"
+            )
+        if value and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; this one has dtype "
+                f"{self.data.dtype}. Pass float data, e.g. Tensor(x, dtype=np.float64, "
+                f"requires_grad=True)"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The gradient accumulated by ``backward()``: an ndarray of ``.data``'s shape and dtype."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            if isinstance(value, Tensor):
+                value = value.data
+            if not isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"grad must be None or an np.ndarray of shape {self.shape} and dtype "
+                    f"{self.dtype}; got {type(value).__name__}"
+                )
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ValueError(
+                    f"grad must have the tensor's shape {self.shape} and dtype {self.dtype}; got "
+                    f"shape {value.shape} and dtype {value.dtype}. Convert it with "
+                    f"np.asarray(g, dtype=t.dtype).reshape(t.shape) if that is what you meant"
+                )
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes were made to this tensor's data (shared with its views)."""
+        return 0 if self._version_counter is None else self._version_counter[0]
 
     # ----- attributes -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="The shape of ``.data``.")
@@ -109,7 +163,22 @@ class Tensor:
         return f"Tensor({body}{extras})"
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it holds one number; use .item()")
         return len(self.data)
+
+    def __iter__(self) -> Any:
+        """The sub-tensors along the first axis, each in the graph (``t[0]``, ``t[1]``, …)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it holds one number; use .item()")
+        return (self[i] for i in range(len(self.data)))
+
+    # ----- copies: a leaf keeps its data and gradient; a result keeps its value, not its graph
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self._ctx is not None:
+            return (_rebuild, (Tensor, self.data.copy(), None, False, self.name))
+        grad = None if self._grad is None else self._grad.copy()
+        return (_rebuild, (type(self), self.data.copy(), grad, self._requires_grad, self.name))
 
     def __bool__(self) -> bool:
         """The truth of a one-element tensor; NumPy's error for any other."""
@@ -120,6 +189,14 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.data.item())
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``arr * t``, ``np.exp(t)``: recorded as the Tensor operation (see numpy_interop)."""
+        return numpy_interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """``np.sum(t)``, ``np.reshape(t, ...)``: recorded as the Tensor operation, or refused."""
+        return numpy_interop.array_function(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """The data, so that ``np.asarray(t)`` and plotting libraries see numbers, not objects."""
@@ -155,7 +232,13 @@ class Tensor:
                 )
             grad_array = np.ones_like(self.data)
         else:
-            grad_array = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            given = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if given.dtype.kind not in "fiu":
+                raise TypeError(
+                    f"backward(grad): grad must hold real numbers; got dtype {given.dtype}. Pass "
+                    f"a float array of shape {self.shape}"
+                )
+            grad_array = np.array(given, dtype=self.dtype)
             if grad_array.shape != self.shape:
                 raise ValueError(
                     f"backward(grad): grad has shape {grad_array.shape} but the tensor has shape "
@@ -168,8 +251,12 @@ class Tensor:
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) outside the graph."""
-        return Tensor._make(self.data, False, None)
+        """The same data (shared, not copied, with the same version counter) outside the graph."""
+        t = Tensor._make(self.data, False, None)
+        if self._version_counter is None:
+            self._version_counter = [0, 0]
+        t._version_counter = self._version_counter
+        return t
 
     def item(self) -> float:
         return self.data.item()
@@ -246,18 +333,104 @@ class Tensor:
 
     __hash__ = object.__hash__  # tensors are identified by identity, as in PyTorch
 
+    # ----- in place ------------------------------------------------------------------------
+    # PyTorch's rules: a parameter changes in place only under no_grad() (an optimizer's step); a
+    # result inside a graph never does; every change bumps the version that backward checks.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(np.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(np.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(np.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(np.true_divide, other, "/=")
+
+    def add_(self, other: Any) -> Tensor:
+        return self._update(np.add, other, "add_")
+
+    def sub_(self, other: Any) -> Tensor:
+        return self._update(np.subtract, other, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._update(np.multiply, other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return self._update(np.true_divide, other, "div_")
+
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite the values with ``src`` (broadcast to this shape, cast to this dtype)."""
+        return self._update(None, src, "copy_")
+
+    def fill_(self, value: float) -> Tensor:
+        return self._update(None, value, "fill_")
+
+    def zero_(self) -> Tensor:
+        return self._update(None, 0, "zero_")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace(value, "t[index] = value")
+        self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._bump_version()
+
+    def _update(self, ufunc: Any, other: Any, what: str) -> Tensor:
+        """Change ``self.data`` in place to ``ufunc(data, other)``, or to ``other`` if no ufunc."""
+        self._check_inplace(other, what)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            if ufunc is None:
+                np.copyto(self.data, value, casting="same_kind")
+            else:
+                ufunc(self.data, value, out=self.data, casting="same_kind")
+        except ValueError as err:
+            raise ValueError(
+                f"{what} on a tensor of shape {self.shape}: {err}. An in-place change keeps the "
+                f"tensor's shape; the other operand must broadcast to it"
+            ) from None
+        self._bump_version()
+        return self
+
+    def _bump_version(self) -> None:
+        if self._version_counter is None:
+            self._version_counter = [0, 0]
+        versions.bump(self._version_counter)
+
+    def _check_inplace(self, other: Any, what: str) -> None:
+        if not _mode.enabled:
+            return
+        if self._ctx is not None:
+            raise RuntimeError(
+                f"{what} on the result of '{self._ctx.name}', which is part of a graph: backward "
+                f"needs its value. Write it out of place instead (t = t + x), or work on "
+                f"t.detach()"
+            )
+        if self._requires_grad:
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad{_named(self)} would be recorded as a "
+                f"new operation and turn the parameter into an intermediate result. Update "
+                f"parameters inside no_grad():\n    with no_grad():\n        w -= lr * w.grad\n"
+                f"or let an optimizer do it (nn.optim.SGD(params, lr).step())"
+            )
+        if isinstance(other, Tensor) and other._requires_grad:
+            raise RuntimeError(
+                f"{what} of a tensor that requires grad into one that does not would have to be "
+                f"recorded; write it out of place (t = t + x) so that the graph sees it"
+            )
+
     # ----- methods --------------------------------------------------------------------------
     def matmul(self, other: Any) -> Tensor:
         return linalg.MatMul.apply(self, other)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Sum.apply(self, axis=_axis(axis), keepdims=keepdims)
+        return reduce.Sum.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Mean.apply(self, axis=_axis(axis), keepdims=keepdims)
+        return reduce.Mean.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Max.apply(self, axis=_axis(axis), keepdims=keepdims)
+        return reduce.Max.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
         return reduce.Softmax.apply(self, axis=axis)
@@ -301,31 +474,70 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _axis(axis: Any) -> Any:
-    return tuple(axis) if isinstance(axis, list) else axis
+def _axis(axis: Any, ndim: int) -> Any:
+    """A reduction's axis argument; on a 0-d tensor axis 0 or -1 means the one element, as in
+    PyTorch (NumPy would refuse it)."""
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if ndim == 0 and axis is not None and all(a in (0, -1) for a in np.atleast_1d(axis)):
+        return None
+    return axis
 
 
 def _plain_index(index: Any) -> Any:
-    """An index with any Tensor inside replaced by its array, and lists made arrays."""
+    """An index with any Tensor inside replaced by its array, and lists made arrays.
+
+    Index arrays are copied: the operation keeps its index for backward, and the caller changing
+    the array afterwards must not move the gradient. An empty list selects nothing.
+    """
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        index = index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)
+    if isinstance(index, np.ndarray):
+        return index.copy()
     return index
+
+
+def _named(t: Tensor) -> str:
+    return f" ({t.name!r}, shape {t.shape})" if t.name else f" (shape {t.shape})"
+
+
+def _rebuild(
+    cls: type, data: np.ndarray, grad: np.ndarray | None, requires_grad: bool, name: str | None
+) -> Tensor:
+    """A leaf from what pickle or deepcopy kept of a tensor (see ``Tensor.__reduce_ex__``)."""
+    t = cls._make(data, requires_grad, None)
+    t._grad, t.name = grad, name
+    return t
+
+
+def _check_axis(tensors: Any, axis: int, what: str, new_axis: bool) -> list:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{what} needs at least one tensor; got an empty sequence")
+    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0]) + new_axis
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{what}: axis {axis} is out of range for {ndim - new_axis}-d tensors; valid axes "
+            f"are {-ndim} to {ndim - 1}"
+        )
+    return tensors
 
 
 def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets back the slice of the gradient it filled."""
-    return shape.Concatenate.apply(*tensors, axis=axis)
+    return shape.Concatenate.apply(*_check_axis(tensors, axis, "concatenate", False), axis=axis)
 
 
 def stack(tensors: Any, axis: int = 0) -> Tensor:
     """Join tensors along a new axis; each gets back its own slice of the gradient."""
-    return shape.Stack.apply(*tensors, axis=axis)
+    return shape.Stack.apply(*_check_axis(tensors, axis, "stack", True), axis=axis)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``cond`` holds, else ``b``; ``cond`` is a constant boolean array."""
-    return shape.Where.apply(a, b, cond=np.asarray(_data(cond), dtype=bool))
+    # A private copy of the condition: backward reads it, and the caller may reuse the array.
+    return shape.Where.apply(a, b, cond=np.array(_data(cond), dtype=bool))

@@ -64,6 +64,9 @@ class Softmax(Function):
     """sᵢ = eˣⁱ / Σⱼ eˣʲ along the axis.   ∂L/∂xᵢ = sᵢ (gᵢ − Σⱼ gⱼ sⱼ)."""
 
     def forward(self, x, axis):
+        if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
+            self.save(x, axis)
+            return x.copy()
         e = np.exp(x - np.max(x, axis=axis, keepdims=True))
         s = e / e.sum(axis=axis, keepdims=True)
         self.save(s, axis)
@@ -81,6 +84,9 @@ class LogSoftmax(Function):
     """
 
     def forward(self, x, axis):
+        if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
+            self.save(x, axis)
+            return x.copy()
         shifted = x - np.max(x, axis=axis, keepdims=True)
         y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         self.save(y, axis)

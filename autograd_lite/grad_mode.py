@@ -1,0 +1,95 @@
+"""Whether operations are recorded: ``no_grad``, ``enable_grad`` and ``is_grad_enabled``.
+
+The setting belongs to the thread, as in PyTorch: a validation loop under ``no_grad`` in one
+thread must not cut the graph that another thread is building. A new thread starts recording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class _ThreadGradMode(threading.local):
+    enabled = True  # the class default is what every new thread sees
+
+
+_mode = _ThreadGradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations in this thread are recorded (``False`` inside ``no_grad``)."""
+    return _mode.enabled
+
+
+grad_enabled = is_grad_enabled  # the name this module's users had before PyTorch's was added
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Set whether this thread records operations, restoring the previous setting on exit.
+
+    The previous settings are a stack, so one instance can be entered again before it exits: a
+    recursive function under ``@no_grad()`` re-enters the same instance. As a decorator of a
+    generator function it covers the generator's body, each time it resumes, and not the caller
+    between two ``next()`` calls.
+    """
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self._previous = threading.local()
+
+    def __enter__(self) -> _GradMode:
+        stack = self._previous.__dict__.setdefault("stack", [])
+        stack.append(_mode.enabled)
+        _mode.enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._previous.stack.pop()
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+        return super().__call__(func)
+
+    def _wrap_generator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            try:
+                with self:
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self:
+                            gen.close()
+                        raise
+                    except BaseException as err:
+                        with self:
+                            response = gen.throw(err)
+                    else:
+                        with self:
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()`` on a function."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record again inside a ``no_grad`` block."""
+
+    enabled = True
