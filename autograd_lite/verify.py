@@ -5,8 +5,15 @@ reference ``a`` and compares each hand-derived gradient ``m`` with it elementwis
 
     ok  ⇔  |a − m| ≤ atol + rtol·|a|  for every element   (numpy.allclose, autodiff as reference)
 
-The report has one row per parameter; names missing on either side and shapes that do not match are
-failing rows with a note, never exceptions, so one run shows everything that is wrong.
+Non-finite elements follow ``numpy.allclose`` too: the same infinity on both sides agrees;
+opposite infinities, an infinity against a finite number and a NaN against anything (a NaN too)
+disagree, because a NaN gradient is never verified.
+
+The report has one row per parameter; names missing on either side, shapes that do not match and
+manual gradients that are not numeric are failing rows with a note, never exceptions, so one run
+shows everything that is wrong. Calls that cannot be run at all raise: arguments of the wrong kind
+are a ``TypeError`` naming the argument, a parameter value that is not numeric a ``TypeError``
+naming its key, tolerances that are not finite numbers ≥ 0 a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .gradcheck import _check_number
 from .tensor import Tensor
 
 __all__ = ["GradientReport", "GradientRow", "assert_gradients_close", "verify_gradients"]
@@ -27,6 +35,8 @@ class GradientRow:
     """One parameter's comparison. Errors are NaN when there was nothing to compare.
 
     ``max_rel_err`` is the largest |a − m| / |a| (0 where both are 0, inf where only a is 0).
+    Both errors are 0 where a and m are the same infinity, inf where only one side is infinite or
+    the infinities differ in sign, and NaN when a NaN is on either side.
     For a failing comparison, ``worst_index`` is the element that misses the tolerance by the most,
     and ``autodiff_value``/``manual_value`` are the two gradients there.
     """
@@ -118,13 +128,30 @@ def verify_gradients(
     ``params`` maps names to arrays; each becomes a float64 ``Tensor`` with ``requires_grad=True``
     and that name, and ``loss_fn`` gets the dict of them and must return a one-element Tensor.
     ``manual_grads`` maps the same names to the hand-derived d(loss)/d(parameter). A row is ok when
-    ``|a − m| ≤ atol + rtol·|a|`` holds for every element, with ``a`` the engine's gradient.
-    Missing or extra names and mismatched shapes are failing rows with a note.
+    ``|a − m| ≤ atol + rtol·|a|`` holds for every element, with ``a`` the engine's gradient;
+    the same infinity on both sides agrees, and any other non-finite element fails and is the
+    row's worst. Missing or extra names, mismatched shapes and non-numeric manual gradients are
+    failing rows with a note. Raises ``TypeError`` when ``loss_fn`` is not callable, when
+    ``params`` or ``manual_grads`` is not a mapping (a dict name -> np.ndarray) or a parameter is
+    not numeric, and ``ValueError`` when ``atol``/``rtol`` is not a finite number ≥ 0.
     """
+    if not callable(loss_fn):
+        raise TypeError(
+            f"verify_gradients: loss_fn must be a function taking a dict name -> Tensor and "
+            f"returning a scalar Tensor, got {type(loss_fn).__name__}"
+        )
+    for argument, value in (("params", params), ("manual_grads", manual_grads)):
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"verify_gradients: {argument} must be a dict name -> np.ndarray, got "
+                f"{type(value).__name__}. Pass e.g. {{'w': w_array, 'b': b_array}}."
+            )
+    _check_number("verify_gradients", "atol", atol)
+    _check_number("verify_gradients", "rtol", rtol)
     if not params:
         raise ValueError("verify_gradients: params is empty; pass a dict name -> array to check")
     tensors = {
-        name: Tensor(np.asarray(value, dtype=np.float64), requires_grad=True, name=name)
+        name: Tensor(_parameter_array(name, value), requires_grad=True, name=name)
         for name, value in params.items()
     }
     loss = loss_fn(dict(tensors))
@@ -188,12 +215,22 @@ def _compare(name: str, autodiff: np.ndarray, manual: Any, atol: float, rtol: fl
     manual = np.asarray(manual.data if isinstance(manual, Tensor) else manual, dtype=np.float64)
     if manual.shape != autodiff.shape:
         return _missing_row(name, autodiff.shape, _shape_note(autodiff, manual))
-    diff = np.abs(autodiff - manual)
-    allowed = atol + rtol * np.abs(autodiff)
-    # NaN compares False, so a NaN in the manual gradient fails the row.
-    ok = bool(np.all(diff <= allowed))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(diff == 0, 0.0, diff / np.abs(autodiff))
+    both_finite = np.isfinite(autodiff) & np.isfinite(manual)
+    # Where either side is not finite only the very same infinity agrees (NaN != NaN).
+    agree = np.where(both_finite, False, autodiff == manual)
+    with np.errstate(all="ignore"):  # inf − inf and x/0 are dealt with by the masks below
+        diff = np.where(agree, 0.0, np.abs(autodiff - manual))
+        allowed = atol + rtol * np.abs(autodiff)
+        ok_elements = agree | (both_finite & (diff <= allowed))
+        relative = np.where(
+            diff == 0,
+            0.0,
+            np.where(np.isfinite(autodiff) & (autodiff != 0), diff / np.abs(autodiff), np.inf),
+        )
+        relative = np.where(np.isnan(diff), np.nan, relative)
+        # A non-finite disagreement is the worst kind; agreeing infinities are never the worst.
+        excess = np.where(both_finite, diff - allowed, np.where(agree, -np.inf, np.inf))
+    ok = bool(ok_elements.all())
     row = GradientRow(
         name=name,
         shape=autodiff.shape,
@@ -202,7 +239,6 @@ def _compare(name: str, autodiff: np.ndarray, manual: Any, atol: float, rtol: fl
         ok=ok,
     )
     if not ok:
-        excess = np.where(np.isnan(diff), np.inf, diff - allowed)
         row.worst_index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), diff.shape))
         row.autodiff_value = float(autodiff[row.worst_index])
         row.manual_value = float(manual[row.worst_index])
@@ -223,6 +259,16 @@ def _shape_note(autodiff: np.ndarray, manual: np.ndarray) -> str:
     elif manual.size == autodiff.size:
         note += " (same size: a reshape or keepdims missing?)"
     return note
+
+
+def _parameter_array(name: Any, value: Any) -> np.ndarray:
+    """A parameter as float64; one that is not numeric cannot be run, so it is raised, not a row."""
+    if not _is_numeric(value):
+        raise TypeError(
+            f"verify_gradients: params[{name!r}] is not a numeric array "
+            f"({type(value).__name__}); params must map names to np.ndarray of numbers"
+        )
+    return np.array(value.data if isinstance(value, Tensor) else value, dtype=np.float64)
 
 
 def _is_numeric(value: Any) -> bool:
