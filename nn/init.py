@@ -1,5 +1,8 @@
 """Initialisers that fill a Tensor's data in place and return it, as ``torch.nn.init`` does.
 
+The fill goes through ``copy_`` under ``no_grad()``: the array stays the same object and the
+tensor's version is bumped, as for any in-place change made through the library.
+
 Each keeps the tensor's dtype and takes an optional ``rng`` (a ``np.random.Generator``) for
 reproducible runs; without one, the module's default generator is used (reseed it with
 ``nn.manual_seed``). Fans follow PyTorch: for a weight of shape (out, in, *kernel),
@@ -12,7 +15,7 @@ import math
 
 import numpy as np
 
-from autograd_lite import Tensor
+from autograd_lite import Tensor, no_grad
 
 _default_rng = np.random.default_rng()
 
@@ -48,8 +51,10 @@ def _fans(t: Tensor, name: str) -> tuple[int, int]:
 
 
 def _fill(t: Tensor, values: np.ndarray | float) -> Tensor:
-    t.data[...] = values  # in place, casting to the tensor's own dtype
-    return t
+    # Through copy_ (cast to the tensor's dtype, same array) so that the tensor's version moves
+    # and a graph that saved the old values refuses to backpropagate through them.
+    with no_grad():
+        return t.copy_(values)
 
 
 def _check(t: object, name: str) -> None:

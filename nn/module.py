@@ -205,8 +205,13 @@ class Module:
                     f"{array.shape} but the parameter has shape {parameter.shape}"
                 )
             arrays[name] = array
-        for name, array in arrays.items():
-            own[name].data[...] = array  # in place: optimizers keep holding the same Parameter
+        from autograd_lite import no_grad  # here: the rest of this module records as usual
+
+        # In place through copy_: optimizers keep holding the same Parameter, and its version
+        # moves, so a graph recorded before the load refuses a backward through the old values.
+        with no_grad():
+            for name, array in arrays.items():
+                own[name].copy_(array)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing ---------------------------------------------------------------------------
