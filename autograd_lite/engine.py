@@ -44,11 +44,9 @@ def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
         visited.add(id(node))
         stack.append((node, True))
         if node._ctx is not None:
-            stack.extend(
-                (parent, False)
-                for parent in reversed(node._ctx.inputs)
-                if (constants or parent.requires_grad) and id(parent) not in visited
-            )
+            for parent in reversed(node._ctx.inputs):  # a loop: cheaper than extend(genexpr)
+                if (constants or parent._requires_grad) and id(parent) not in visited:
+                    stack.append((parent, False))
     return order
 
 

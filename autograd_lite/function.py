@@ -62,21 +62,29 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         Tensor = _tensor.Tensor
-        tensors = tuple(x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs)
+        # Plain loops rather than generator expressions: this runs once per operation.
+        tensors = []
+        any_requires_grad = False
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                x = _constant(x, inputs)
+            elif x._requires_grad:
+                any_requires_grad = True
+            tensors.append(x)
         fn = cls()
         try:
-            data = fn.forward(*(t.data for t in tensors), **params)
+            data = fn.forward(*[t.data for t in tensors], **params)
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
-        record = _mode.enabled and any(t._requires_grad for t in tensors)
+        record = any_requires_grad and _mode.enabled
         out = Tensor._make(data, record, fn if record else None)
         if out.data.base is not None:  # a view of an input: changing one changes the other
             share_version_counter(out, tensors)
         if record:
-            fn.inputs = tensors
+            fn.inputs = tuple(tensors)
             fn.params = params
-            fn.needs_input_grad = tuple(t._requires_grad for t in tensors)
+            fn.needs_input_grad = tuple([t._requires_grad for t in tensors])
             fn.freed = False
             fn.tick = versions.last_tick
         return out
@@ -86,12 +94,14 @@ class Function:
         pairs = []
         for t, need, g in zip(self.inputs, self.needs_input_grad, self.backward(grad), strict=True):
             if need and g is not None:
-                try:
-                    g = unbroadcast(np.asarray(g), t.data.shape)
-                except ValueError as err:
-                    raise RuntimeError(f"{self.name}.backward is wrong: {err}") from None
-                if g.dtype != t.data.dtype:
-                    g = g.astype(t.data.dtype)
+                data = t.data
+                if g.__class__ is not np.ndarray or g.shape != data.shape:
+                    try:
+                        g = unbroadcast(np.asarray(g), data.shape)
+                    except ValueError as err:
+                        raise RuntimeError(f"{self.name}.backward is wrong: {err}") from None
+                if g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
                 pairs.append((t, g))
         return pairs
 
@@ -102,43 +112,32 @@ class Function:
         self.saved = None
         self.freed = True
         if released is not None:
-            self.inputs = tuple(
-                t
-                if keeps_value(t)
-                else released.get(id(t)) or released.setdefault(id(t), Released(t))
-                for t in self.inputs
-            )
-
-
-def keeps_value(t: Any) -> bool:
-    """Whether a released graph still holds ``t``'s value: the parameters (leaves that require
-    grad, whose values and gradients the user reads) and 0-d constants (a formula's numbers)."""
-    return t._ctx is None and (t.requires_grad or t.data is None or t.data.ndim == 0)
+            inputs = list(self.inputs)
+            for i, t in enumerate(inputs):
+                if t._ctx is not None or not (t._requires_grad or t.data.ndim == 0):
+                    placeholder = released.get(id(t))
+                    if placeholder is None:
+                        placeholder = released[id(t)] = Released(t)
+                    inputs[i] = placeholder
+            self.inputs = tuple(inputs)
 
 
 class Released:
     """What a graph keeps of a tensor whose value backward released: its place, name, shape and
     dtype, so that pictures can still be drawn (the value shows as released)."""
 
-    __slots__ = ("shape", "dtype", "name", "requires_grad", "_ctx")
+    __slots__ = ("shape", "dtype", "name", "_requires_grad", "_ctx")
     data = None
     grad = None
 
     def __init__(self, t: Any) -> None:
-        self.shape, self.dtype, self.name = t.shape, t.dtype, t.name
-        self.requires_grad, self._ctx = t.requires_grad, t._ctx
+        self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name
+        self._requires_grad, self._ctx = t._requires_grad, t._ctx
 
-    @property
-    def is_leaf(self) -> bool:
-        return self._ctx is None
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
+    requires_grad = property(lambda self: self._requires_grad)
+    is_leaf = property(lambda self: self._ctx is None)
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape)))
 
 
 def share_version_counter(view: Tensor, tensors: tuple) -> None:
