@@ -104,11 +104,28 @@ def _needs_grad(values: Any) -> bool:
     return False
 
 
+# What to write instead, for NumPy functions people reach for that have no operation of their own
+SUGGESTIONS = {
+    "np.maximum": "autograd_lite.where(a > b, a, b), or t.relu() for np.maximum(t, 0)",
+    "np.minimum": "autograd_lite.where(a < b, a, b)",
+    "np.clip": "autograd_lite.where(t < lo, lo, autograd_lite.where(t > hi, hi, t))",
+    "np.square": "t * t or t ** 2",
+    "np.log1p": "(1 + t).log()",
+    "np.expm1": "t.exp() - 1",
+    "np.amin": "-(-t).max(axis)",
+    "np.min": "-(-t).max(axis)",
+}
+
+
 def _refuse(what: str) -> TypeError:
+    instead = SUGGESTIONS.get(
+        what,
+        "the Tensor's own operations (t.exp(), t.sum(), t.reshape(...), "
+        "autograd_lite.concatenate, ...)",
+    )
     return TypeError(
         f"{what} on a Tensor that requires grad would give a plain array and drop the graph "
-        f"silently. Use the Tensor's own operations (t.exp(), t.sum(), t.reshape(...), "
-        f"autograd_lite.concatenate, ...); for the values alone, call it on t.data or t.detach()"
+        f"silently. Use {instead}; for the values alone, call it on t.data or t.detach()"
     )
 
 
