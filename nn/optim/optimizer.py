@@ -145,8 +145,10 @@ class Optimizer:
 
         The groups must match this optimizer's in number and size; state arrays must have their
         parameter's shape and are copied (cast to its dtype), so later changes to ``state_dict``
-        do not reach the optimizer. Everything is checked before anything changes: on any error
-        (a ``ValueError`` or ``TypeError`` naming the entry) the optimizer is left as it was.
+        do not reach the optimizer. The group dicts stay the same objects (updated in place), so
+        code holding ``opt.param_groups[i]`` keeps seeing the live values. Everything is checked
+        before anything changes: on any error (a ``ValueError`` naming the entry) the optimizer is
+        left as it was.
         """
         what = f"{self._name}.load_state_dict"
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
@@ -167,8 +169,8 @@ class Optimizer:
         new_groups = []
         for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             where = f"{what}: parameter group {g}"
-            if not isinstance(saved, Mapping) or "params" not in saved:
-                raise ValueError(f'{where} must be a dict with a "params" entry')
+            if not isinstance(saved, Mapping) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f'{where} must be a dict with a "params" list')
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     f"{where} has {len(saved['params'])} parameters in the state dict but "
@@ -192,7 +194,8 @@ class Optimizer:
                 )
             p, group = params[i]
             new_state[p] = self._load_entry(entry, p, group, f"{what}: state[{i}]")
-        self.param_groups[:] = new_groups
+        for group, new in zip(self.param_groups, new_groups, strict=True):
+            group.update(new)
         self.state = new_state
 
     def _load_entry(

@@ -164,8 +164,9 @@ def test_load_state_dict_takes_the_saved_hyperparameters_and_casts_to_float32():
     sd = opt.state_dict()
     sd["param_groups"][0]["lr"] = 0.25
     sd["state"][0]["momentum_buffer"] = sd["state"][0]["momentum_buffer"].astype(np.float64)
+    group = opt.param_groups[0]
     opt.load_state_dict(sd)
-    assert opt.param_groups[0]["lr"] == 0.25
+    assert opt.param_groups[0] is group and group["lr"] == 0.25
     assert opt.param_groups[0]["params"][0] is model[0].weight
     assert opt.state[model[0].weight]["momentum_buffer"].dtype == np.float32
 
@@ -350,6 +351,43 @@ def test_groups_and_options_match_torch(name, kwargs):
     ):
         for key, value in ours_group.items():
             assert their_group[key] == value, key
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [("SGD", {"momentum": 0.9}), ("Adam", {})])
+def test_state_dicts_cross_to_and_from_torch(name, kwargs):
+    # The same layout: torch's optimizer state loads into ours and ours into torch's, and both
+    # continue alike (torch's step is a 0-d tensor, ours an int; arrays cross as tensors).
+    torch = pytest.importorskip("torch")
+    ours = make_mlp()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+    theirs = theirs.double()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    opt = getattr(nn.optim, name)(ours.parameters(), lr=0.1, **kwargs)
+    topt = getattr(torch.optim, name)(theirs.parameters(), lr=0.1, **kwargs)
+
+    def torch_step(step):
+        x, y = (torch.from_numpy(a) for a in batch(step))
+        topt.zero_grad()
+        torch.nn.functional.mse_loss(theirs(x), y).backward()
+        topt.step()
+
+    train(ours, opt, 0, 2)
+    torch_step(0)
+    torch_step(1)
+    fresh = getattr(nn.optim, name)(ours.parameters(), lr=0.5)
+    fresh.load_state_dict(topt.state_dict())  # torch's into ours
+    sd = opt.state_dict()
+    for entry in sd["state"].values():
+        entry.update({k: torch.from_numpy(v) for k, v in entry.items() if k != "step"})
+    fresh_torch = getattr(torch.optim, name)(theirs.parameters(), lr=0.5)
+    fresh_torch.load_state_dict(sd)  # ours into torch's
+    topt = fresh_torch
+    train(ours, fresh, 2, 4)
+    torch_step(2)
+    torch_step(3)
+    for key, value in ours.state_dict().items():
+        expected = theirs.state_dict()[key].numpy()
+        np.testing.assert_allclose(value, expected, rtol=0, atol=1e-10, err_msg=key)
 
 
 # ----- every update goes through the Tensor API: versions move, bits stay ---------------------
