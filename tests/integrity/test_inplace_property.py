@@ -103,7 +103,7 @@ def in_place(t: Tensor, op: str) -> None:
     elif op == "imul":
         t *= -2.0
     elif op == "copy_":
-        t.copy_(np.array([[3.0, -1.0], [0.25, 2.0]]))
+        t.copy_(np.arange(t.size).reshape(t.shape) * 0.75 - 1.0)  # t may be a (4,) view
     elif op == "fill_":
         t.fill_(1.5)
     elif op == "zero_":
