@@ -9,7 +9,7 @@ array([2., 4.])
 
 from .function import Function, unbroadcast
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Tensor, concatenate, stack, where
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "concatenate",
     "enable_grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "no_grad",
     "stack",
