@@ -146,7 +146,7 @@ def one_neuron_graph():
     out.name = "out"
     error = 0.5 * (0.01 - out) ** 2
     error.name = "E"
-    error.backward()
+    error.backward(retain_graph=True)  # keep the values, for the picture
     return draw_graph(error)
 
 
@@ -164,7 +164,7 @@ def worked_example_graph():
     for t, name in [(net_h, "net_h"), (out_h, "out_h"), (net_o, "net_o"), (out_o, "out_o")]:
         t.name = name
     e_total.name = "E_total"
-    e_total.backward()
+    e_total.backward(retain_graph=True)  # keep the values, for the picture
     return draw_graph(e_total)
 
 
@@ -182,7 +182,7 @@ def relu_mse_graph():
     hidden = (x @ params["weights_1"] + params["bias_1"]).relu()
     output = (hidden @ params["weights_2"] + params["bias_2"]).relu()
     loss = ((y - output) ** 2).mean()
-    loss.backward()
+    loss.backward(retain_graph=True)  # keep the values, for the picture
     return draw_graph(loss, show_data=False, params=params)
 
 
