@@ -10,6 +10,7 @@ array([2., 4.])
 from .function import Function, unbroadcast
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradients import grad
 from .tensor import Tensor, concatenate, stack, where
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Tensor",
     "concatenate",
     "enable_grad",
+    "grad",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",

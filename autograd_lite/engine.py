@@ -6,8 +6,10 @@ gradient of its output into gradients of its inputs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,8 +26,8 @@ __all__ = ["backward", "enable_grad", "grad_enabled", "is_grad_enabled", "no_gra
 _accumulate = threading.Lock()
 
 
-def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
-    """The tensors behind ``root``, each after its inputs (and the first input first).
+def topological_order(roots: Tensor | Sequence[Tensor], constants: bool = False) -> list[Tensor]:
+    """The tensors behind ``roots``, each after its inputs (and the first input first).
 
     Only those that require grad, which is what backward needs, unless ``constants`` is true (the
     whole graph, for pictures). Iterative depth-first search, so a chain of any length stays clear
@@ -33,7 +35,9 @@ def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
     """
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Tensor, bool]] = [
+        (root, False) for root in reversed([roots] if hasattr(roots, "_ctx") else list(roots))
+    ]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
@@ -50,13 +54,24 @@ def topological_order(root: Tensor, constants: bool = False) -> list[Tensor]:
     return order
 
 
-def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Apply the chain rule from ``root`` (whose gradient is ``grad``) back to every leaf.
+def backward(
+    roots: Tensor | Sequence[Tensor],
+    grads: Any,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    capture: Sequence[Tensor] | None = None,
+) -> dict[int, Any] | None:
+    """Apply the chain rule from ``roots`` (with gradients ``grads``) back through the graph.
 
-    A node used more than once receives the sum of its gradients before it passes them on; leaves
-    add theirs into ``.grad``.
+    A node used more than once receives the sum of its gradients before it passes them on. Without
+    ``capture``, leaves add theirs into ``.grad``; with it, nothing is written anywhere and the
+    gradients reaching the tensors in ``capture`` are returned by ``id``. With ``create_graph``
+    the gradients are Tensors and every local derivative is recorded, so the result can be
+    differentiated again (each operation's backward runs on Tensors instead of arrays).
     """
-    order = topological_order(root)
+    if hasattr(roots, "_ctx"):
+        roots, grads = [roots], [grads]
+    order = topological_order(roots)
     freed = next((t._ctx for t in order if t._ctx is not None and t._ctx.freed), None)
     if freed is not None:
         raise RuntimeError(
@@ -64,24 +79,49 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             "a first backward() released what it saved. Call backward(retain_graph=True) "
             "the first time to backpropagate twice, or run the forward pass again."
         )
-    grads: dict[int, np.ndarray] = {id(root): grad}
+    pending: dict[int, Any] = {}
+    for root, grad in zip(roots, grads, strict=True):
+        key = id(root)
+        pending[key] = grad if key not in pending else pending[key] + grad
+    wanted = None if capture is None else {id(t) for t in capture}
+    captured: dict[int, Any] = {}
+    if wanted is not None:
+        order = leading_to(order, wanted)
     held_by_leaves: set[int] = set()
     released: dict | None = None if retain_graph else {}
-    for node in reversed(order):
-        g = grads.pop(id(node), None)
-        fn = node._ctx
-        if fn is None:
+    with enable_grad() if create_graph else contextlib.nullcontext():
+        for node in reversed(order):
+            g = pending.pop(id(node), None)
+            if wanted is not None and g is not None and id(node) in wanted:
+                captured[id(node)] = g
+            fn = node._ctx
+            if fn is None:
+                if g is not None and wanted is None:
+                    accumulate(node, g if not create_graph else g.data, held_by_leaves)
+                continue
             if g is not None:
-                accumulate(node, g, held_by_leaves)
-            continue
-        if g is not None:
-            if fn.tick != versions.last_tick:  # something changed in place since fn was recorded
-                versions.check_saved(fn, node)
-            for parent, parent_grad in fn.input_grads(g):
-                key = id(parent)
-                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
-        if released is not None:
-            fn.free(released)
+                if fn.tick != versions.last_tick:  # something changed in place since recording
+                    versions.check_saved(fn, node)
+                pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
+                for parent, parent_grad in pairs:
+                    key = id(parent)
+                    pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
+            if released is not None:
+                fn.free(released)
+    return captured if wanted is not None else None
+
+
+def leading_to(order: list[Tensor], wanted: set[int]) -> list[Tensor]:
+    """The part of ``order`` that lies on a path to one of the ``wanted`` tensors."""
+    on_path: set[int] = set()
+    kept = []
+    for node in order:  # inputs come first, so each node's parents are decided before it
+        if id(node) in wanted or (
+            node._ctx is not None and any(id(p) in on_path for p in node._ctx.inputs)
+        ):
+            on_path.add(id(node))
+            kept.append(node)
+    return kept
 
 
 def accumulate(leaf: Tensor, grad: np.ndarray, held_by_leaves: set[int]) -> None:

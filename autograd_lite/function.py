@@ -105,6 +105,35 @@ class Function:
                 pairs.append((t, g))
         return pairs
 
+    def recorded_input_grads(self, grad: Tensor, output: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """``input_grads`` as a graph: ``backward`` runs on Tensors, so that it is recorded.
+
+        The arrays ``forward`` saved are handed to ``backward`` as the Tensors they belong to (an
+        input's or the output's data); any other saved array stays a constant.
+        """
+        Tensor = _tensor.Tensor
+        saved = getattr(self, "saved", None)
+        if saved:
+            self.saved = tuple(_owner(a, self.inputs, output) for a in saved)
+        try:
+            grads = self.backward(grad)
+        finally:
+            self.saved = saved
+        pairs = []
+        for t, need, g in zip(self.inputs, self.needs_input_grad, grads, strict=True):
+            if need and g is not None:
+                if not isinstance(g, Tensor):
+                    g = Tensor._make(np.asarray(g), False, None)
+                if g.shape != t.shape:
+                    try:
+                        g = unbroadcast(g, t.shape)
+                    except ValueError as err:
+                        raise RuntimeError(f"{self.name}.backward is wrong: {err}") from None
+                if g.dtype != t.dtype:
+                    g = g.astype(t.dtype)
+                pairs.append((t, g))
+        return pairs
+
     def free(self, released: dict[int, Released] | None = None) -> None:
         """Drop what backward needed. With ``released`` (a memo shared by one backward pass), also
         let go of the values of intermediate results and constant arrays, keeping the graph's
@@ -120,6 +149,17 @@ class Function:
                         placeholder = released[id(t)] = Released(t)
                     inputs[i] = placeholder
             self.inputs = tuple(inputs)
+
+
+def _owner(array: Any, inputs: tuple, output: Tensor) -> Any:
+    """The Tensor whose data ``array`` is (an input or the output), else ``array`` itself."""
+    if isinstance(array, np.ndarray):
+        if array is output.data:
+            return output
+        for t in inputs:
+            if array is t.data:
+                return t
+    return array
 
 
 class Released:

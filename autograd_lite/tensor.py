@@ -464,6 +464,22 @@ class Tensor:
             new_shape = tuple(new_shape[0])
         return shape.Reshape.apply(self, shape=new_shape)
 
+    def astype(self, dtype: Any) -> Tensor:
+        """The values in another floating dtype (the gradient flows back in this one's)."""
+        return ew.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """The tensor with two axes exchanged (NumPy's and PyTorch's ``swapaxes``)."""
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return shape.Transpose.apply(self, axes=tuple(axes))
+
+    def broadcast_to(self, *new_shape: Any) -> Tensor:
+        """The tensor repeated along new or length-1 axes to ``new_shape`` (NumPy's rule)."""
+        if len(new_shape) == 1 and isinstance(new_shape[0], (tuple, list)):
+            new_shape = tuple(new_shape[0])
+        return shape.BroadcastTo.apply(self, shape=tuple(new_shape))
+
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])

@@ -1,9 +1,14 @@
-"""Element-wise operations. ``g`` is the gradient of the final scalar with respect to the output."""
+"""Element-wise operations. ``g`` is the gradient of the final scalar with respect to the output.
+
+Each backward is written once for arrays and Tensors (see ``array_namespace``): with operators,
+and ``xp`` for the rest, so that it can be differentiated again.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..array_namespace import array_namespace
 from ..function import Function
 
 
@@ -74,7 +79,7 @@ class PowScalar(Function):
         if p == 2:  # the squared error's case, without the cost of a general power
             return (g * 2 * x,)
         if p == 0:  # x⁰ is constant; p·x⁻¹ would give 0·∞ = NaN at x = 0 (PyTorch gives 0)
-            return (np.zeros_like(x),)
+            return (array_namespace(g).zeros_like(x),)
         return (g * p * x ** (p - 1),)
 
 
@@ -88,12 +93,13 @@ class Pow(Function):
 
     def backward(self, g):
         x, y, z = self.saved
+        xp = array_namespace(g)
         gx = gy = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs_input_grad[0]:  # 0 where y = 0, as PyTorch: not 0·0⁻¹ = NaN at x = 0
-                gx = g * np.where(y == 0, 0.0, y * x ** (y - 1))
+                gx = g * xp.where(y == 0, 0.0, y * x ** (y - 1))
             if self.needs_input_grad[1]:
-                gy = g * np.where(x == 0, 0.0, z * np.log(np.where(x == 0, 1.0, x)))
+                gy = g * xp.where(x == 0, 0.0, z * xp.log(xp.where(x == 0, 1.0, x)))
         return gx, gy
 
 
@@ -144,7 +150,7 @@ class Abs(Function):
 
     def backward(self, g):
         (x,) = self.saved
-        return (g * np.sign(x),)
+        return (g * array_namespace(g).sign(x),)
 
 
 class Tanh(Function):
@@ -186,3 +192,15 @@ class ReLU(Function):
     def backward(self, g):
         (z,) = self.saved
         return (g * (z > 0),)
+
+
+class Cast(Function):
+    """z = x as another dtype.   ∂z/∂x = 1: the gradient goes back in x's dtype."""
+
+    def forward(self, x, dtype):
+        self.save(x.dtype)
+        return x.astype(dtype)
+
+    def backward(self, g):
+        (dtype,) = self.saved
+        return (array_namespace(g).astype(g, dtype),)

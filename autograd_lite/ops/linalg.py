@@ -32,20 +32,17 @@ class MatMul(Function):
         y2 = y[:, None] if y.ndim == 1 else y
         # The column first: for vector @ vector g is 0-d and must become (1, 1).
         if y.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = g.reshape((*g.shape, 1))
         if x.ndim == 1:
-            g = np.expand_dims(g, -2)
+            g = g.reshape((*g.shape[:-1], 1, g.shape[-1]))
         gx = gy = None
         if self.needs_input_grad[0]:
-            gx = unbroadcast(product_in_layout_of(g, swap(y2), x2), x2.shape).reshape(x.shape)
+            gx = unbroadcast(product_in_layout_of(g, y2.swapaxes(-1, -2), x2), x2.shape)
+            gx = gx.reshape(x.shape)
         if self.needs_input_grad[1]:
-            gy = unbroadcast(product_in_layout_of(swap(x2), g, y2), y2.shape).reshape(y.shape)
+            gy = unbroadcast(product_in_layout_of(x2.swapaxes(-1, -2), g, y2), y2.shape)
+            gy = gy.reshape(y.shape)
         return gx, gy
-
-
-def swap(a: np.ndarray) -> np.ndarray:
-    """The transpose of the last two axes (of each matrix in a stack)."""
-    return np.swapaxes(a, -1, -2)
 
 
 def product_in_layout_of(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -53,8 +50,10 @@ def product_in_layout_of(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.n
 
     For ``x @ w.T`` the input is a transposed view of ``w``: computing its gradient as
     ``(bᵀ @ aᵀ)ᵀ`` means that transposing it back for ``w`` gives a contiguous array, with no
-    strided copy, exactly as PyTorch lays out gradients like their parameters.
+    strided copy, exactly as PyTorch lays out gradients like their parameters. (Tensors, in a
+    recorded backward, have no memory layout to follow.)
     """
-    if like.ndim == 2 and like.flags.f_contiguous and not like.flags.c_contiguous:
-        return swap(swap(b) @ swap(a))
+    flags = getattr(like, "flags", None)
+    if flags is not None and like.ndim == 2 and flags.f_contiguous and not flags.c_contiguous:
+        return (b.swapaxes(-1, -2) @ a.swapaxes(-1, -2)).swapaxes(-1, -2)
     return a @ b

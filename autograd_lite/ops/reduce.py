@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..array_namespace import array_namespace
 from ..function import Function
 
 
-def restore_reduced_axes(g: np.ndarray, shape: tuple, axis, keepdims: bool) -> np.ndarray:
+def restore_reduced_axes(g, shape: tuple, axis, keepdims: bool):
     """Give ``g`` back the reduced axes (as length 1) so that it broadcasts against the input."""
-    if keepdims or axis is None:
-        return g.reshape([1] * len(shape)) if not keepdims else g
-    axes = (axis,) if isinstance(axis, int) else axis
-    return np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    if keepdims:
+        return g
+    if axis is None:
+        return g.reshape((1,) * len(shape))
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 class Sum(Function):
@@ -24,7 +27,8 @@ class Sum(Function):
 
     def backward(self, g):
         shape, axis, keepdims = self.saved
-        return (np.broadcast_to(restore_reduced_axes(g, shape, axis, keepdims), shape),)
+        g = restore_reduced_axes(g, shape, axis, keepdims)
+        return (array_namespace(g).broadcast_to(g, shape),)
 
 
 class Mean(Function):
@@ -37,8 +41,8 @@ class Mean(Function):
 
     def backward(self, g):
         shape, axis, keepdims, n = self.saved
-        g = restore_reduced_axes(g, shape, axis, keepdims)
-        return (np.broadcast_to(g / n, shape),)
+        g = restore_reduced_axes(g, shape, axis, keepdims) / n
+        return (array_namespace(g).broadcast_to(g, shape),)
 
 
 class Max(Function):
@@ -94,4 +98,4 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         y, axis = self.saved
-        return (g - np.exp(y) * g.sum(axis=axis, keepdims=True),)
+        return (g - array_namespace(g).exp(y) * g.sum(axis=axis, keepdims=True),)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..array_namespace import array_namespace
+from ..function import Function, unbroadcast
 
 
 class Reshape(Function):
@@ -29,10 +30,11 @@ class Transpose(Function):
 
     def backward(self, g):
         (axes,) = self.saved
+        xp = array_namespace(g)
         if axes is None:
-            return (np.transpose(g),)
+            return (xp.transpose(g),)
         # Negative axes count from the end: normalise them, or argsort gives the wrong inverse.
-        return (np.transpose(g, np.argsort([a % g.ndim for a in axes])),)
+        return (xp.transpose(g, tuple(np.argsort([a % g.ndim for a in axes]).tolist())),)
 
 
 class GetItem(Function):
@@ -40,14 +42,38 @@ class GetItem(Function):
     element picked several times by an integer array receives the sum of its gradients."""
 
     def forward(self, x, index):
-        self.save(x.shape, x.dtype, index)
+        self.save(x.shape, index)
         return x[index]
 
     def backward(self, g):
-        shape, dtype, index = self.saved
-        grad = np.zeros(shape, dtype=np.result_type(dtype, g.dtype))
-        np.add.at(grad, index, g)
-        return (grad,)
+        shape, index = self.saved
+        return (array_namespace(g).index_add(g, shape, index),)
+
+
+class IndexAdd(Function):
+    """z = zeros(shape) with g added at index: the adjoint of ``x[index]``.   ∂L/∂g = G[index]."""
+
+    def forward(self, g, shape, index):
+        self.save(index)
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, index, g)
+        return out
+
+    def backward(self, gg):
+        (index,) = self.saved
+        return (gg[index],)
+
+
+class BroadcastTo(Function):
+    """z = x repeated along new or length-1 axes to ``shape``.   ∂L/∂x = G summed over them."""
+
+    def forward(self, x, shape):
+        self.save(x.shape)
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        (shape,) = self.saved
+        return (unbroadcast(g, shape),)
 
 
 class Concatenate(Function):
@@ -59,7 +85,7 @@ class Concatenate(Function):
 
     def backward(self, g):
         axis, splits = self.saved
-        return tuple(np.split(g, splits, axis=axis))
+        return tuple(array_namespace(g).split(g, splits, axis=axis))
 
 
 class Stack(Function):
@@ -71,7 +97,8 @@ class Stack(Function):
 
     def backward(self, g):
         (axis,) = self.saved
-        return tuple(np.moveaxis(g, axis, 0))
+        before = (slice(None),) * (axis % g.ndim)
+        return tuple(g[(*before, k)] for k in range(g.shape[axis]))
 
 
 class Where(Function):
@@ -83,4 +110,5 @@ class Where(Function):
 
     def backward(self, g):
         (cond,) = self.saved
-        return np.where(cond, g, 0), np.where(cond, 0, g)
+        xp = array_namespace(g)
+        return xp.where(cond, g, 0), xp.where(cond, 0, g)
