@@ -77,6 +77,8 @@ class Function:
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
+        if data.__class__ is not np.ndarray:  # NumPy gives scalars for 0-d results
+            data = _as_array_in_saved(fn, data)
         record = any_requires_grad and _mode.enabled
         out = Tensor._make(data, record, fn if record else None)
         if out.data.base is not None:  # a view of an input: changing one changes the other
@@ -149,6 +151,16 @@ class Function:
                         placeholder = released[id(t)] = Released(t)
                     inputs[i] = placeholder
             self.inputs = tuple(inputs)
+
+
+def _as_array_in_saved(fn: Function, value: Any) -> np.ndarray:
+    """``value`` as an array, also where ``fn`` saved it: a saved output must be the output's own
+    array, or a recorded backward could not tell that it is the output."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    saved = getattr(fn, "saved", None)
+    if saved:
+        fn.saved = tuple(array if a is value else a for a in saved)
+    return array
 
 
 def _owner(array: Any, inputs: tuple, output: Tensor) -> Any:

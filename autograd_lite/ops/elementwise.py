@@ -84,7 +84,7 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """z = xʸ, y a tensor.   ∂z/∂x = y·xʸ⁻¹ (0 where y = 0),   ∂z/∂y = xʸ·ln x (0 where x = 0)."""
+    """z = xʸ, y a tensor.   ∂z/∂x = y·xʸ⁻¹ (0 at x = y = 0),   ∂z/∂y = xʸ·ln x (0 where x = 0)."""
 
     def forward(self, x, y):
         z = x**y
@@ -96,8 +96,9 @@ class Pow(Function):
         xp = array_namespace(g)
         gx = gy = None
         with np.errstate(divide="ignore", invalid="ignore"):
-            if self.needs_input_grad[0]:  # 0 where y = 0, as PyTorch: not 0·0⁻¹ = NaN at x = 0
-                gx = g * xp.where(y == 0, 0.0, y * x ** (y - 1))
+            if self.needs_input_grad[0]:  # 0 at x = y = 0, as PyTorch, not 0·0⁻¹ = NaN; elsewhere
+                # the formula itself, so that its derivative in y survives at y = 0
+                gx = g * xp.where((y == 0) & (x == 0), 0.0, y * x ** (y - 1))
             if self.needs_input_grad[1]:
                 gy = g * xp.where(x == 0, 0.0, z * xp.log(xp.where(x == 0, 1.0, x)))
         return gx, gy
