@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import breast_cancer  # noqa: E402
 import digits  # noqa: E402
+import hessian_newton_222  # noqa: E402
 import linear_221_symmetry  # noqa: E402
 import planar_tanh_sigmoid  # noqa: E402
 import three_two_one_sigmoid  # noqa: E402
@@ -56,6 +57,7 @@ def tour(
     stops: list[tuple[str, Callable[[], int]]] = [
         ("3-2-1 sigmoid: one step, error-term formulas vs autodiff", three_two_one_sigmoid.main),
         ("2-2-2 sigmoid: the worked example", lambda: worked_example_222.main(steps_222)),
+        ("2-2-2 sigmoid: Hessian, Hessian-vector product, Newton step", hessian_newton_222.main),
         ("linear 2-2-1 from a symmetric start", lambda: linear_221_symmetry.main(out_dir=out)),
         (
             f"tanh + sigmoid + cross-entropy (tutorial run cut to {planar[0] - 1:,} steps, "

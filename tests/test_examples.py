@@ -26,6 +26,7 @@ pytest.importorskip("tqdm")
 import breast_cancer  # noqa: E402
 import demo  # noqa: E402
 import digits  # noqa: E402
+import hessian_newton_222  # noqa: E402
 import linear_221_symmetry  # noqa: E402
 import planar_tanh_sigmoid  # noqa: E402
 import three_two_one_sigmoid  # noqa: E402
@@ -69,6 +70,17 @@ def test_three_two_one_sigmoid_error_terms_are_the_negative_gradient():
 def test_worked_example_222_shortened():
     # The 10,000-step figure is checked by tests/test_worked_example.py and by `make demo`.
     assert worked_example_222.main(200) == 0
+
+
+def test_hessian_newton_222_checks_hold():
+    assert hessian_newton_222.main() == 0
+
+
+def test_hessian_newton_222_fails_loudly_on_a_wrong_hessian(monkeypatch, capsys):
+    right = hessian_newton_222.hessian
+    monkeypatch.setattr(hessian_newton_222, "hessian", lambda w: right(w) * (1 + 1e-3))
+    assert hessian_newton_222.main() == 1
+    assert "FAILED H vs central" in capsys.readouterr().err
 
 
 def test_linear_221_trace_and_symmetry(tmp_path):
