@@ -7,6 +7,7 @@
 array([2., 4.])
 """
 
+from .anomaly import detect_anomaly, is_anomaly_enabled
 from .function import Function, unbroadcast
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -18,10 +19,12 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "concatenate",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "stack",

@@ -94,6 +94,8 @@ def backward(
             g = pending.pop(id(node), None)
             if wanted is not None and g is not None and id(node) in wanted:
                 captured[id(node)] = g
+            if g is not None and node._hooks is not None:
+                g = node._hooks.run(node, g)
             fn = node._ctx
             if fn is None:
                 if g is not None and wanted is None:
@@ -102,13 +104,23 @@ def backward(
             if g is not None:
                 if fn.tick != versions.last_tick:  # something changed in place since recording
                     versions.check_saved(fn, node)
-                pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
+                try:
+                    pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
+                except FloatingPointError as err:  # only under detect_anomaly()
+                    raise backward_anomaly(fn, g, err) from None
                 for parent, parent_grad in pairs:
                     key = id(parent)
                     pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
             if released is not None:
                 fn.free(released)
     return captured if wanted is not None else None
+
+
+def backward_anomaly(fn: Any, grad: Any, err: FloatingPointError) -> FloatingPointError:
+    from .anomaly import anomaly_error
+
+    site = getattr(fn, "site", None)
+    return anomaly_error(fn, "backward", [getattr(grad, "data", grad)], err, site, {})
 
 
 def leading_to(order: list[Tensor], wanted: set[int]) -> list[Tensor]:

@@ -43,7 +43,7 @@ class Function:
     one gradient (or ``None``) per input, each of the input's shape or broadcastable to it.
     """
 
-    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick")
+    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick", "site")
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -77,6 +77,11 @@ class Function:
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
+        except FloatingPointError as err:  # only under detect_anomaly() or np.errstate(raise)
+            from .anomaly import anomaly_error, user_site
+
+            operands = [t.data for t in tensors]
+            raise anomaly_error(fn, "forward", operands, err, user_site(), params) from None
         if data.__class__ is not np.ndarray:  # NumPy gives scalars for 0-d results
             data = _as_array_in_saved(fn, data)
         record = any_requires_grad and _mode.enabled
@@ -89,6 +94,10 @@ class Function:
             fn.needs_input_grad = tuple([t._requires_grad for t in tensors])
             fn.freed = False
             fn.tick = versions.last_tick
+            if _mode.anomaly:  # so that an anomaly found in backward can name this line
+                from .anomaly import user_site
+
+                fn.site = user_site()
         return out
 
     def input_grads(self, grad: np.ndarray) -> list[tuple[Tensor, np.ndarray]]:
@@ -180,7 +189,7 @@ class Released:
 
     __slots__ = ("shape", "dtype", "name", "_requires_grad", "_ctx")
     data = None
-    grad = None
+    grad = _grad = _hooks = None
 
     def __init__(self, t: Any) -> None:
         self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name

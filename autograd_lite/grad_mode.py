@@ -16,6 +16,7 @@ from typing import Any
 
 class _ThreadGradMode(threading.local):
     enabled = True  # the class default is what every new thread sees
+    anomaly = False  # inside detect_anomaly(): operations remember the line that made them
 
 
 _mode = _ThreadGradMode()

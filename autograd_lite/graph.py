@@ -147,8 +147,8 @@ def _tensor_label(t: Tensor, name: str, show_data: bool, show_grad: bool) -> str
     if show_data:
         # backward() without retain_graph released intermediate values; the structure remains
         lines.append("data released" if t.data is None else f"data {_array_text(t.data)}")
-    if show_grad and t.grad is not None:
-        lines.append(f"grad {_array_text(t.grad)}")
+    if show_grad and t._grad is not None:  # leaves, and results that retain_grad()
+        lines.append(f"grad {_array_text(t._grad)}")
     # DOT's own line break escape; array2string's row breaks become line breaks too.
     return "\\n".join(lines).replace("\n", "\\n")
 

@@ -5,12 +5,15 @@ The class stays thin: each method below hands its work to one operation in ``ops
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import engine, numpy_interop, versions
 from .grad_mode import _mode
+from .hooks import GradHooks, RemovableHandle
 from .ops import elementwise as ew
 from .ops import linalg, reduce, shape
 
@@ -60,6 +63,7 @@ class Tensor:
         "_requires_grad",
         "name",
         "_ctx",
+        "_hooks",
         "_version_counter",
         "__weakref__",
     )
@@ -69,6 +73,7 @@ class Tensor:
     ) -> None:
         self.data = as_array(data, dtype)
         self._ctx = None  # the Function that made this tensor; None for leaves
+        self._hooks: GradHooks | None = None
         self._grad: np.ndarray | None = None
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -84,6 +89,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t.name = None
         t._ctx = ctx
+        t._hooks = None
         t._version_counter = None
         return t
 
@@ -110,7 +116,17 @@ class Tensor:
 
     @property
     def grad(self) -> np.ndarray | None:
-        """The gradient accumulated by ``backward()``: an ndarray of ``.data``'s shape and dtype."""
+        """The gradient accumulated by ``backward()``: an ndarray of ``.data``'s shape and dtype.
+
+        Leaves keep it; an intermediate result only after ``retain_grad()``, as in PyTorch.
+        """
+        if self._ctx is not None and not (self._hooks and self._hooks.retain):
+            warnings.warn(
+                "the .grad of a tensor that is not a leaf is not kept by backward(); call "
+                "t.retain_grad() before backward() to keep it (or use autograd_lite.grad)",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -245,6 +261,25 @@ class Tensor:
                     f"{self.shape}; they must match exactly"
                 )
         engine.backward(self, grad_array, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate result's gradient in ``.grad`` after backward, as leaves do."""
+        if self._ctx is None:
+            return
+        if self._hooks is None:
+            self._hooks = GradHooks()
+        self._hooks.retain = True
+
+    def register_hook(self, hook: Callable[[np.ndarray], np.ndarray | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when backward computes this tensor's gradient (an ndarray of its
+        shape); an array it returns replaces the gradient. Returns a handle with ``.remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_hook on a tensor that does not require grad: backward never reaches it"
+            )
+        if self._hooks is None:
+            self._hooks = GradHooks()
+        return self._hooks.add(hook)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``), as PyTorch does."""
