@@ -2,6 +2,8 @@
 
 ``gradcheck`` returns True only about gradients it compared element by element and found within
 tolerance: a non-finite gradient on either side fails, and so does a check with nothing to check.
+``gradgradcheck`` does the same for second derivatives (``grad(..., create_graph=True)``), with
+finite differences of the first derivative as the reference.
 """
 
 from __future__ import annotations
