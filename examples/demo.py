@@ -56,7 +56,10 @@ def tour(
     digit = (4, 0.9) if quick else (digits.EPOCHS, digits.ACCURACY_FLOOR)
     stops: list[tuple[str, Callable[[], int]]] = [
         ("3-2-1 sigmoid: one step, error-term formulas vs autodiff", three_two_one_sigmoid.main),
-        ("2-2-2 sigmoid: the worked example", lambda: worked_example_222.main(steps_222)),
+        (
+            "2-2-2 sigmoid: the worked example, and its computation graph",
+            lambda: worked_example_222.main(steps_222, out_dir=out),
+        ),
         ("2-2-2 sigmoid: Hessian, Hessian-vector product, Newton step", hessian_newton_222.main),
         ("linear 2-2-1 from a symmetric start", lambda: linear_221_symmetry.main(out_dir=out)),
         (
