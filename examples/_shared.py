@@ -1,4 +1,4 @@
-"""Helpers every example uses: side-by-side checks, the exit code, and saving pictures.
+"""Helpers every example uses: side-by-side checks, the exit code, saving pictures, progress.
 
 Pictures are written with matplotlib's Agg backend (no display needed) into ``examples/out/``
 unless the caller passes another directory.
@@ -7,8 +7,10 @@ unless the caller passes another directory.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -39,6 +41,58 @@ def save_figure(fig, out_dir: Path, filename: str) -> Path:
     pyplot().close(fig)
     print(f"  picture saved to {path}")
     return path
+
+
+T = TypeVar("T")
+
+
+def progress(iterable: Iterable[T], total: int, desc: str, unit: str = "it") -> Any:
+    """A tqdm bar on a terminal; elsewhere (a log file, a pipe, CI) plain periodic lines.
+
+    A bar redraws itself with carriage returns, which a log file keeps as one endless line, so
+    away from a terminal this prints a line after every tenth of the work instead. Both support
+    iteration, ``set_postfix(**values)`` and ``close()``.
+    """
+    if getattr(sys.stdout, "isatty", lambda: False)():
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stdout, ncols=90)
+    return PlainProgress(iterable, total, desc, unit)
+
+
+class PlainProgress:
+    """Progress as lines such as ``epochs: 3/30 (10%), 0.4 s, loss=0.1234``, about ten in all."""
+
+    def __init__(self, iterable: Iterable[T], total: int, desc: str, unit: str = "it") -> None:
+        self.iterable, self.total, self.desc, self.unit = iterable, total, desc, unit
+        self.every = max(1, total // 10)
+        self.postfix: dict[str, Any] = {}
+        self.n = 0
+        self.last_printed = 0
+        self.started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[T]:
+        for item in self.iterable:
+            yield item
+            # The loop body has run (and set its postfix) by the time control comes back here.
+            self.n += 1
+            if self.n % self.every == 0 or self.n == self.total:
+                self._print()
+
+    def set_postfix(self, **values: Any) -> None:
+        self.postfix = values
+
+    def close(self) -> None:
+        if self.n != self.last_printed:  # stopped early: say how far it got
+            self._print()
+
+    def _print(self) -> None:
+        self.last_printed = self.n
+        share = f" ({100 * self.n // self.total}%)" if self.total else ""
+        elapsed = time.perf_counter() - self.started
+        text = f"{self.desc}: {self.n}/{self.total}{share}, {elapsed:.1f} s"
+        extra = ", ".join(f"{key}={value}" for key, value in self.postfix.items())
+        print(text + (f", {extra}" if extra else ""), flush=True)
 
 
 class Checks:

@@ -2,7 +2,9 @@
 
 Forward pass, squared error E = Σ ½(t − o)², one step of gradient descent (learning rate 0.5,
 biases fixed), then 10,000 steps. Every number is printed beside the tutorial's figure and the
-script exits non-zero if they disagree.
+script exits non-zero if they disagree. The computation graph, with every value and gradient at
+the tutorial's weights, is drawn to ``examples/out/worked_example_222_graph.svg`` (without
+Graphviz's ``dot`` program: its DOT text, ``.dot``, and the command that renders it).
 
 The tutorial's own figures after the first step update the hidden weights with the already-updated
 output weights. This script does plain gradient descent, every gradient taken at the original
@@ -13,11 +15,13 @@ the tutorial's 0.291027924, and E after 10,000 steps is 3.5101878e-05 (the tutor
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
-from _shared import Checks
+from _shared import Checks, out_dir_for
 
-from autograd_lite import Tensor, no_grad
+from autograd_lite import Tensor, draw_graph, no_grad
+from autograd_lite.graph import DotNotFoundError, render
 
 X = np.array([0.05, 0.10])
 TARGET = np.array([0.01, 0.99])
@@ -43,13 +47,37 @@ PLAIN_GD_E_AFTER_10000 = 3.5101878e-05
 
 
 def forward(w_hidden: Tensor, w_output: Tensor) -> dict[str, Tensor]:
-    """The network's every intermediate value, by name."""
-    net_h = w_hidden @ X + B_HIDDEN
+    """The network's every intermediate value, by name (the names label the graph's picture)."""
+    net_h = w_hidden @ Tensor(X, name="x") + B_HIDDEN
     out_h = net_h.sigmoid()
     net_o = w_output @ out_h + B_OUTPUT
     out_o = net_o.sigmoid()
-    error = (0.5 * (Tensor(TARGET) - out_o) ** 2).sum()
-    return {"net_h": net_h, "out_h": out_h, "net_o": net_o, "out_o": out_o, "E_total": error}
+    error = (0.5 * (Tensor(TARGET, name="target") - out_o) ** 2).sum()
+    values = {"net_h": net_h, "out_h": out_h, "net_o": net_o, "out_o": out_o, "E_total": error}
+    for name, value in values.items():
+        value.name = name
+    return values
+
+
+def draw(out_dir: str | Path | None = None) -> Path:
+    """Draw E_total's computation graph at the tutorial's weights, after backward, so that every
+    weight shows its gradient: an SVG, or without Graphviz's ``dot`` the DOT text. The path."""
+    w_hidden = Tensor(W_HIDDEN, requires_grad=True, name="w1..w4")
+    w_output = Tensor(W_OUTPUT, requires_grad=True, name="w5..w8")
+    error = forward(w_hidden, w_output)["E_total"]
+    error.backward(retain_graph=True)  # a plain backward releases the values the picture shows
+    graph = draw_graph(error)
+    path = out_dir_for(out_dir) / "worked_example_222_graph.svg"
+    try:
+        render(graph, path)
+    except DotNotFoundError:
+        path = path.with_suffix(".dot")
+        path.write_text(graph.source, encoding="utf-8")
+        print(f"  Graphviz's dot is not installed: the graph's DOT text is in {path}")
+        print(f"  (apt-get install graphviz, then: dot -Tsvg {path} -o {path.with_suffix('.svg')})")
+        return path
+    print(f"  computation graph with values and gradients drawn to {path}")
+    return path
 
 
 def train(steps: int, log_every: int = 0) -> tuple[Tensor, Tensor, list[float]]:
@@ -79,9 +107,10 @@ def check(
     return checks.close(label, engine, expected, 0.5 * 10.0**-digits, reference_name=source)
 
 
-def main(steps: int = 10_000) -> int:
-    """Every figure beside the tutorial's; ``steps`` of training at the end (the 10,000-step
-    figure is checked only when ``steps`` is 10,000). 0 if all match, else 1."""
+def main(steps: int = 10_000, out_dir: str | Path | None = None) -> int:
+    """Every figure beside the tutorial's, the graph drawn into ``out_dir`` (``examples/out``);
+    ``steps`` of training at the end (the 10,000-step figure is checked only when ``steps`` is
+    10,000). 0 if all match, else 1."""
     checks = Checks("2-2-2 worked example")
     values = forward(Tensor(W_HIDDEN), Tensor(W_OUTPUT))
     print("Forward pass (tutorial figure beside the engine's):")
@@ -95,6 +124,8 @@ def main(steps: int = 10_000) -> int:
         ("E_total", values["E_total"].item(), TUTORIAL["E_total"], 9),
     ]:
         check(checks, *args)
+    print("The computation graph, every value and gradient at the tutorial's weights:")
+    draw(out_dir)
     w_hidden, w_output, errors = train(1)
     print("After one step of gradient descent (learning rate 0.5, biases fixed):")
     check(checks, "w5..w8", w_output.data.ravel(), TUTORIAL["w5..w8"], 8)
