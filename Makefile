@@ -42,6 +42,8 @@ test: $(STAMP) $(TORCH_STAMP)
 	$(PY) -m pytest -rs
 
 bench: $(STAMP)
+	@echo "==> installing the benchmark's references (PyTorch, micrograd) where they can be had"
+	-$(PY) -m pip install --quiet -e '.[torch,bench]' --config-settings editable_mode=compat
 	@echo "==> running the benchmark (bench/bench.py)"
 	$(PY) bench/bench.py
 

@@ -1,29 +1,43 @@
 """Speed of autograd_lite against hand-written NumPy and PyTorch (CPU), side by side in one run.
 
-(a) the tutorials' 2-2-2 sigmoid network, 10,000 steps of SGD: per-step overhead dominates.
+(a) the tutorials' 2-2-2 sigmoid network, 10,000 steps of SGD: per-step overhead dominates
+    (also against micrograd, where it is installed: ``pip install micrograd==0.1.0``).
 (b) an MLP 784-1024-1024-10 with ReLU and softmax cross-entropy, float32, batch 256: the matrix
     products dominate, and the question is how much the engine adds to them.
+(c) the digits-sized MLP 64-128-10, batch 64: in between.
+(d) one small operation with grad (2×2 ``a * b``), forward and backward.
+(e) a chain of 100,000 operations, forward and backward, with Python's garbage collector on.
+(f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
 
 Every variant computes the same maths from the same initial weights; the script checks that their
 losses agree before it reports any time. Run with ``make bench`` or ``python bench/bench.py``;
-``--quick`` runs fewer steps.
+``--quick`` runs fewer steps. The figures also go to ``bench/results.json`` (``--json PATH``), from
+which ``--markdown`` prints the README's table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
+import math
+import os
 import platform
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from autograd_lite import Tensor, no_grad
+from autograd_lite import Tensor, detect_anomaly, no_grad
 
 try:
     import torch
 except ImportError:  # PyTorch is optional: its column is left out
     torch = None
+try:
+    from micrograd.engine import Value as MicrogradValue
+except ImportError:  # micrograd too
+    MicrogradValue = None
 
 # ----- (a) the 2-2-2 worked example
 X_222 = np.array([0.05, 0.10])
@@ -43,9 +57,55 @@ def tiny_autograd_lite() -> Callable[[], float]:
         w1.grad = w2.grad = None
         loss.backward()
         with no_grad():
-            w1.data -= LR_222 * w1.grad
-            w2.data -= LR_222 * w2.grad
+            w1.sub_(LR_222 * w1.grad)
+            w2.sub_(LR_222 * w2.grad)
         return loss.item()
+
+    return step
+
+
+def tiny_autograd_lite_anomaly() -> Callable[[], float]:
+    step = tiny_autograd_lite()
+
+    def checked_step() -> float:
+        with detect_anomaly():
+            return step()
+
+    return checked_step
+
+
+def tiny_micrograd() -> Callable[[], float]:
+    """The same step on micrograd's scalar ``Value``s; micrograd 0.1.0 has no exp, so one is
+    added in micrograd's own style (value, children, a closure that adds the local derivative)."""
+
+    def exp(self: MicrogradValue) -> MicrogradValue:
+        out = MicrogradValue(math.exp(self.data), (self,), "exp")
+
+        def _backward() -> None:
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    MicrogradValue.exp = exp
+    w1 = [[MicrogradValue(float(v)) for v in row] for row in W1_222]
+    w2 = [[MicrogradValue(float(v)) for v in row] for row in W2_222]
+    params = [v for row in w1 + w2 for v in row]
+
+    def sigmoid(v: MicrogradValue) -> MicrogradValue:
+        return (1 + (-v).exp()) ** -1
+
+    def step() -> float:
+        x1, x2 = (float(v) for v in X_222)
+        out_h = [sigmoid(row[0] * x1 + row[1] * x2 + B1_222) for row in w1]
+        out_o = [sigmoid(row[0] * out_h[0] + row[1] * out_h[1] + B2_222) for row in w2]
+        loss = sum((0.5 * (float(t) - o) ** 2 for t, o in zip(T_222, out_o, strict=True)), 0.0)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= LR_222 * p.grad
+        return loss.data
 
     return step
 
@@ -83,17 +143,19 @@ def tiny_torch() -> Callable[[], float]:
     return step
 
 
-# ----- (b) the MLP
-SIZES = (784, 1024, 1024, 10)
-BATCH, LR_MLP = 256, 0.01
+# ----- (b), (c) MLPs
+MLP_BIG = ((784, 1024, 1024, 10), 256)
+MLP_DIGITS = ((64, 128, 10), 64)
+LR_MLP = 0.01
 
 
-def mlp_data() -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+def mlp_data(shape: tuple) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    sizes, batch = shape
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
-    y = rng.integers(0, SIZES[-1], size=BATCH)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], size=batch)
     layers = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:], strict=True):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = 1 / np.sqrt(n_in)
         w = rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32)
         b = rng.uniform(-bound, bound, n_out).astype(np.float32)
@@ -101,11 +163,11 @@ def mlp_data() -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarra
     return x, y, layers
 
 
-def mlp_autograd_lite() -> Callable[[], float]:
-    x, y, layers = mlp_data()
+def mlp_autograd_lite(shape: tuple) -> Callable[[], float]:
+    x, y, layers = mlp_data(shape)
     params = [(Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)) for w, b in layers]
     flat = [p for pair in params for p in pair]
-    rows = np.arange(BATCH)
+    rows = np.arange(len(x))
 
     def step() -> float:
         h = Tensor(x)
@@ -119,15 +181,15 @@ def mlp_autograd_lite() -> Callable[[], float]:
         loss.backward()
         with no_grad():
             for p in flat:
-                p.data -= LR_MLP * p.grad
+                p.sub_(LR_MLP * p.grad)
         return loss.item()
 
     return step
 
 
-def mlp_numpy() -> Callable[[], float]:
-    x, y, layers = mlp_data()
-    rows = np.arange(BATCH)
+def mlp_numpy(shape: tuple) -> Callable[[], float]:
+    x, y, layers = mlp_data(shape)
+    rows = np.arange(len(x))
 
     def step() -> float:
         activations, pre = [x], []
@@ -141,7 +203,7 @@ def mlp_numpy() -> Callable[[], float]:
         loss = -log_probs[rows, y].mean()
         grad = np.exp(log_probs)
         grad[rows, y] -= 1
-        grad /= BATCH
+        grad /= len(x)
         for i in reversed(range(len(layers))):
             w, b = layers[i]
             grad_w, grad_b = grad.T @ activations[i], grad.sum(axis=0)
@@ -154,13 +216,13 @@ def mlp_numpy() -> Callable[[], float]:
     return step
 
 
-def mlp_torch() -> Callable[[], float]:
-    x, y, layers = mlp_data()
+def mlp_torch(shape: tuple) -> Callable[[], float]:
+    x, y, layers = mlp_data(shape)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
-        torch.nn.Linear(1024, 10),
-    )  # fmt: skip
+    modules: list = []
+    for w, _ in layers:
+        modules += [torch.nn.Linear(w.shape[1], w.shape[0]), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*modules[:-1])
     with torch.no_grad():
         for layer, (w, b) in zip(model[::2], layers, strict=True):
             layer.weight.copy_(torch.from_numpy(w))
@@ -176,6 +238,67 @@ def mlp_torch() -> Callable[[], float]:
         return loss.item()
 
     return step
+
+
+# ----- (d) one small operation, (e) a long chain
+def small_op_autograd_lite() -> Callable[[], float]:
+    a = Tensor(np.full((2, 2), 1.5), requires_grad=True)
+    b = Tensor(np.full((2, 2), 0.5), requires_grad=True)
+    ones = np.ones((2, 2))
+
+    def step() -> float:
+        a.grad = b.grad = None
+        (a * b).backward(ones)
+        return float(a.grad[0, 0])
+
+    return step
+
+
+def small_op_numpy() -> Callable[[], float]:
+    a, b, ones = np.full((2, 2), 1.5), np.full((2, 2), 0.5), np.ones((2, 2))
+
+    def step() -> float:
+        c = a * b  # noqa: F841 - the forward pass, kept for a fair comparison
+        grad_a, grad_b = ones * b, ones * a  # noqa: F841
+        return float(grad_a[0, 0])
+
+    return step
+
+
+def small_op_torch() -> Callable[[], float]:
+    a = torch.full((2, 2), 1.5, dtype=torch.float64, requires_grad=True)
+    b = torch.full((2, 2), 0.5, dtype=torch.float64, requires_grad=True)
+    ones = torch.ones((2, 2), dtype=torch.float64)
+
+    def step() -> float:
+        a.grad = b.grad = None
+        (a * b).backward(ones)
+        return float(a.grad[0, 0])
+
+    return step
+
+
+def chain(length: int, rounds: int) -> dict[str, float]:
+    """Seconds per operation of a chain x → x·1.0001 → … (forward and backward), gc on."""
+    best = {"forward": float("inf"), "backward": float("inf")}
+    gc.enable()
+    for _ in range(rounds):
+        x = Tensor(np.ones(4), requires_grad=True)
+        start = time.perf_counter()
+        y = x
+        for _ in range(length):
+            y = y * 1.0001
+        middle = time.perf_counter()
+        y.sum().backward()
+        end = time.perf_counter()
+        best["forward"] = min(best["forward"], (middle - start) / length)
+        best["backward"] = min(best["backward"], (end - middle) / length)
+        del y
+    best["total"] = best["forward"] + best["backward"]
+    print(f"\n(e) chain of {length:,} operations, garbage collector on, best of {rounds}")
+    for part, seconds in best.items():
+        print(f"  {part:<9} {seconds * 1e6:8.2f} µs/operation")
+    return best
 
 
 # ----- timing
@@ -216,18 +339,99 @@ def compare(title: str, variants: dict, steps: int, rounds: int, rtol: float) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, for a smoke run")
+    parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README table from --json"
+    )
     args = parser.parse_args()
-    print(f"{time.strftime('%Y-%m-%d')}  {platform.machine()}  {platform.processor() or ''}"
-          f"  Python {platform.python_version()}  NumPy {np.__version__}"
-          f"  PyTorch {torch.__version__ if torch else 'not installed'}")  # fmt: skip
+    if args.markdown:
+        print(markdown_table(args.json))
+        return
+    machine = (
+        f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, PyTorch "
+        f"{torch.__version__ if torch else 'not installed'}"
+    )
+    print(f"{time.strftime('%Y-%m-%d')}  {machine}")
+    quick = args.quick
+    results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "quick": quick}
+
     tiny = {"autograd_lite": tiny_autograd_lite, "numpy (hand)": tiny_numpy}
-    mlp = {"autograd_lite": mlp_autograd_lite, "numpy (hand)": mlp_numpy}
+    big = {
+        "autograd_lite": lambda: mlp_autograd_lite(MLP_BIG),
+        "numpy (hand)": lambda: mlp_numpy(MLP_BIG),
+    }
+    digits = {
+        "autograd_lite": lambda: mlp_autograd_lite(MLP_DIGITS),
+        "numpy (hand)": lambda: mlp_numpy(MLP_DIGITS),
+    }
+    small = {"autograd_lite": small_op_autograd_lite, "numpy (hand)": small_op_numpy}
+    if MicrogradValue is not None:
+        tiny["micrograd"] = tiny_micrograd
     if torch is not None:
         torch.set_num_threads(max(1, torch.get_num_threads()))
         tiny["pytorch"] = tiny_torch
-        mlp["pytorch"] = mlp_torch
-    compare("(a) 2-2-2 sigmoid, SGD", tiny, 1_000 if args.quick else 10_000, 10, rtol=1e-9)
-    compare("(b) MLP 784-1024-1024-10, float32, batch 256", mlp, 3 if args.quick else 60, 20, 1e-4)
+        big["pytorch"] = lambda: mlp_torch(MLP_BIG)
+        digits["pytorch"] = lambda: mlp_torch(MLP_DIGITS)
+        small["pytorch"] = small_op_torch
+    results["tiny_222"] = compare(
+        "(a) 2-2-2 sigmoid, SGD", tiny, 1_000 if quick else 10_000, 10, 1e-9
+    )
+    results["mlp_784"] = compare(
+        "(b) MLP 784-1024-1024-10, float32, batch 256", big, 3 if quick else 60, 20, 1e-4
+    )
+    results["mlp_digits"] = compare(
+        "(c) MLP 64-128-10, float32, batch 64", digits, 200 if quick else 2_000, 10, 1e-4
+    )
+    results["small_op"] = compare(
+        "(d) one 2x2 multiplication with grad, forward and backward", small,
+        2_000 if quick else 50_000, 10, 1e-12,
+    )  # fmt: skip
+    results["chain"] = chain(10_000 if quick else 100_000, 2 if quick else 3)
+    results["anomaly"] = compare(
+        "(f) the 2-2-2 step inside detect_anomaly()",
+        {"autograd_lite": tiny_autograd_lite_anomaly, "numpy (hand)": tiny_autograd_lite},
+        500 if quick else 5_000, 10, 1e-12,
+    )  # fmt: skip
+    with open(args.json, "w") as file:
+        json.dump(results, file, indent=1)
+    print(f"\nfigures written to {args.json}")
+
+
+def markdown_table(path: str) -> str:
+    """The README's speed table, from a results file written by this script."""
+    with open(path) as file:
+        r = json.load(file)
+    us = lambda s: f"{s * 1e6:,.1f} µs"  # noqa: E731
+    lines = [
+        f"Measured {r['date']} ({r['machine']}){' — quick run' if r['quick'] else ''}.",
+        "",
+        "| what | autograd_lite | hand-written NumPy | PyTorch | micrograd | ÷ NumPy | ÷ PyTorch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {
+        "tiny_222": "(a) 2-2-2 sigmoid, SGD step",
+        "mlp_784": "(b) MLP 784-1024-1024-10, batch 256, step",
+        "mlp_digits": "(c) MLP 64-128-10, batch 64, step",
+        "small_op": "(d) one 2×2 multiplication, forward + backward",
+    }
+    for key, label in names.items():
+        row = r[key]
+        a, n, t, m = (row.get(k) for k in ("autograd_lite", "numpy (hand)", "pytorch", "micrograd"))
+        cells = [us(a), us(n), us(t) if t else "–", us(m) if m else "–", f"{a / n:.2f}×"]
+        cells.append(f"{a / t:.2f}×" if t else "–")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    c = r["chain"]
+    lines.append(
+        f"| (e) 100,000-operation chain, per operation (gc on) | {us(c['total'])} "
+        f"(forward {us(c['forward'])}, backward {us(c['backward'])}) | | | | | |"
+    )
+    f = r["anomaly"]
+    ratio = f["autograd_lite"] / f["numpy (hand)"]
+    lines.append(
+        f"| (f) 2-2-2 step under detect_anomaly() | {ratio:.2f}× the plain step | | | | | |"
+    )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
