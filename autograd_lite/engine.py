@@ -6,7 +6,7 @@ gradient of its output into gradients of its inputs.
 
 from __future__ import annotations
 
-import contextlib
+import operator
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -63,57 +63,120 @@ def backward(
 ) -> dict[int, Any] | None:
     """Apply the chain rule from ``roots`` (with gradients ``grads``) back through the graph.
 
-    A node used more than once receives the sum of its gradients before it passes them on. Without
-    ``capture``, leaves add theirs into ``.grad``; with it, nothing is written anywhere and the
-    gradients reaching the tensors in ``capture`` are returned by ``id``. With ``create_graph``
-    the gradients are Tensors and every local derivative is recorded, so the result can be
-    differentiated again (each operation's backward runs on Tensors instead of arrays).
+    Operations are visited newest first: an operation is always recorded after the ones that made
+    its inputs, so reversed creation order is a topological order, found by one sort instead of
+    a depth-first search. A node used more than once has received the sum of its gradients before
+    it passes them on. Without ``capture``, leaves add theirs into ``.grad``; with it, nothing is
+    written anywhere and the gradients reaching the tensors in ``capture`` are returned by ``id``.
+    With ``create_graph`` the gradients are Tensors and every local derivative is recorded, so the
+    result can be differentiated again (each operation's backward runs on Tensors, not arrays).
     """
     if hasattr(roots, "_ctx"):
         roots, grads = [roots], [grads]
-    order = topological_order(roots)
-    freed = next((t._ctx for t in order if t._ctx is not None and t._ctx.freed), None)
-    if freed is not None:
-        raise RuntimeError(
-            f"backward through a graph that was already freed (at a '{freed.name}' node): "
-            "a first backward() released what it saved. Call backward(retain_graph=True) "
-            "the first time to backpropagate twice, or run the forward pass again."
-        )
+    nodes, leaves = reachable(roots)
     pending: dict[int, Any] = {}
     for root, grad in zip(roots, grads, strict=True):
         key = id(root)
         pending[key] = grad if key not in pending else pending[key] + grad
-    wanted = None if capture is None else {id(t) for t in capture}
-    captured: dict[int, Any] = {}
-    if wanted is not None:
-        order = leading_to(order, wanted)
+    captured: dict[int, Any] | None = None
+    wanted: set[int] | None = None
+    if capture is not None:
+        captured, wanted = {}, {id(t) for t in capture}
+        nodes, leaves = on_paths_to(nodes, leaves, wanted)
+    released = None if retain_graph else {}
+    if create_graph:
+        with enable_grad():
+            propagate(nodes, pending, wanted, captured, True, released)
+    else:
+        propagate(nodes, pending, wanted, captured, False, released)
     held_by_leaves: set[int] = set()
-    released: dict | None = None if retain_graph else {}
-    with enable_grad() if create_graph else contextlib.nullcontext():
-        for node in reversed(order):
-            g = pending.pop(id(node), None)
-            if wanted is not None and g is not None and id(node) in wanted:
+    for leaf in leaves:
+        g = pending.pop(id(leaf), None)
+        if g is None:
+            continue
+        if captured is not None:
+            captured[id(leaf)] = g
+            continue
+        if leaf._hooks is not None:
+            g = leaf._hooks.run(leaf, g)
+        accumulate(leaf, g if not create_graph else g.data, held_by_leaves)
+    return captured
+
+
+def propagate(
+    nodes: list[Tensor],
+    pending: dict,
+    wanted: set[int] | None,
+    captured: dict | None,
+    create_graph: bool,
+    released: Any,
+) -> None:
+    """The chain rule through each operation, newest first (see ``backward``)."""
+    for node in nodes:
+        fn = node._ctx
+        g = pending.pop(id(node), None)
+        if g is not None:
+            if wanted is not None and id(node) in wanted:
                 captured[id(node)] = g
-            if g is not None and node._hooks is not None:
+            if node._hooks is not None:
                 g = node._hooks.run(node, g)
-            fn = node._ctx
-            if fn is None:
-                if g is not None and wanted is None:
-                    accumulate(node, g if not create_graph else g.data, held_by_leaves)
-                continue
-            if g is not None:
-                if fn.tick != versions.last_tick:  # something changed in place since recording
-                    versions.check_saved(fn, node)
-                try:
-                    pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
-                except FloatingPointError as err:  # only under detect_anomaly()
-                    raise backward_anomaly(fn, g, err) from None
-                for parent, parent_grad in pairs:
-                    key = id(parent)
-                    pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
-            if released is not None:
-                fn.free(released)
-    return captured if wanted is not None else None
+            if fn.tick != versions.last_tick:  # something changed in place since recording
+                versions.check_saved(fn, node)
+            try:
+                pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
+            except FloatingPointError as err:  # only under detect_anomaly()
+                raise backward_anomaly(fn, g, err) from None
+            for parent, parent_grad in pairs:
+                key = id(parent)
+                pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
+        if released is not None:
+            fn.free(released)
+
+
+_newest_first = operator.attrgetter("_ctx.seq")
+
+
+def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    """The results (newest first) and the leaves behind ``roots`` that require grad."""
+    nodes: list[Tensor] = []
+    leaves: list[Tensor] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        fn = t._ctx
+        if fn is None:
+            leaves.append(t)
+            continue
+        if fn.freed:
+            raise RuntimeError(
+                f"backward through a graph that was already freed (at a '{fn.name}' node): "
+                "a first backward() released what it saved. Call backward(retain_graph=True) "
+                "the first time to backpropagate twice, or run the forward pass again."
+            )
+        nodes.append(t)
+        for parent in fn.inputs:
+            if parent._requires_grad and id(parent) not in seen:
+                stack.append(parent)
+    nodes.sort(key=_newest_first, reverse=True)
+    return nodes, leaves
+
+
+def on_paths_to(
+    nodes: list[Tensor], leaves: list[Tensor], wanted: set[int]
+) -> tuple[list[Tensor], list[Tensor]]:
+    """Only the part of the graph that lies between the roots and the ``wanted`` tensors."""
+    on_path = {id(t) for t in leaves if id(t) in wanted}
+    kept = []
+    for node in reversed(nodes):  # oldest first: each node's inputs are decided before it
+        if id(node) in wanted or any(id(p) in on_path for p in node._ctx.inputs):
+            on_path.add(id(node))
+            kept.append(node)
+    kept.reverse()
+    return kept, [t for t in leaves if id(t) in wanted]
 
 
 def backward_anomaly(fn: Any, grad: Any, err: FloatingPointError) -> FloatingPointError:
@@ -121,19 +184,6 @@ def backward_anomaly(fn: Any, grad: Any, err: FloatingPointError) -> FloatingPoi
 
     site = getattr(fn, "site", None)
     return anomaly_error(fn, "backward", [getattr(grad, "data", grad)], err, site, {})
-
-
-def leading_to(order: list[Tensor], wanted: set[int]) -> list[Tensor]:
-    """The part of ``order`` that lies on a path to one of the ``wanted`` tensors."""
-    on_path: set[int] = set()
-    kept = []
-    for node in order:  # inputs come first, so each node's parents are decided before it
-        if id(node) in wanted or (
-            node._ctx is not None and any(id(p) in on_path for p in node._ctx.inputs)
-        ):
-            on_path.add(id(node))
-            kept.append(node)
-    return kept
 
 
 def accumulate(leaf: Tensor, grad: np.ndarray, held_by_leaves: set[int]) -> None:

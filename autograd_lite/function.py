@@ -7,6 +7,7 @@ derivative. ``Function.apply`` wraps the arrays in a ``Tensor`` and records the 
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +17,10 @@ from .grad_mode import _mode
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+
+# Each recorded operation's place in creation order: reversed, it is a topological order.
+_creation_order = itertools.count()
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -43,7 +48,7 @@ class Function:
     one gradient (or ``None``) per input, each of the input's shape or broadcastable to it.
     """
 
-    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick", "site")
+    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick", "seq", "site")
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -94,6 +99,7 @@ class Function:
             fn.needs_input_grad = tuple([t._requires_grad for t in tensors])
             fn.freed = False
             fn.tick = versions.last_tick
+            fn.seq = next(_creation_order)
             if _mode.anomaly:  # so that an anomaly found in backward can name this line
                 from .anomaly import user_site
 
