@@ -6,6 +6,7 @@
 """
 
 from . import functional, init, optim
+from .export import from_torch, to_torch
 from .init import manual_seed
 from .layers import Linear, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -24,10 +25,12 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "from_torch",
     "functional",
     "init",
     "load",
     "manual_seed",
     "optim",
     "save",
+    "to_torch",
 ]
