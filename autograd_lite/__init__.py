@@ -44,3 +44,13 @@ try:
     __all__ += ["assert_gradients_close", "verify_gradients"]
 except ImportError:  # pragma: no cover
     pass
+
+
+def __getattr__(name: str) -> object:
+    # `autograd_lite.nn` is the package `nn`, imported on first use: nn imports autograd_lite, so
+    # importing it here at the top would be circular.
+    if name == "nn":
+        import nn
+
+        return nn
+    raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")

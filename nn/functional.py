@@ -1,24 +1,59 @@
-"""Activations and losses as functions of Tensors, as in ``torch.nn.functional``.
+"""Activations, layers' computations and losses as functions of Tensors, as in
+``torch.nn.functional`` (same names, same arguments).
 
 Every loss checks its arguments before computing anything: input and target shapes must match
 exactly (nothing is broadcast silently), and an input or target holding NaN is a ``ValueError``
 (a NaN loss would only make every gradient NaN; the cause is upstream, e.g. a learning rate that
 is too large). A target that does not require grad is converted to the input's dtype, so a float32
-model's loss stays float32 when given float64 or integer targets.
+model's loss stays float32 when given float64 or integer targets. The losses live in
+``nn/_loss_functions.py``, whose docstring has the rest of the rules.
 
 Losses take ``reduction="mean"`` (default), ``"sum"`` or ``"none"`` (the elementwise losses).
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import Tensor, where
+from autograd_lite import Tensor, no_grad, where
 
-REDUCTIONS = ("mean", "sum", "none")
+from . import init
+from ._loss_functions import (
+    REDUCTIONS,
+    _tensor,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+
+__all__ = [
+    "REDUCTIONS",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "smooth_l1_loss",
+    "softmax",
+    "tanh",
+]
 
 
 # ----- activations ----------------------------------------------------------------------------
@@ -59,192 +94,173 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
-# ----- losses ---------------------------------------------------------------------------------
-def mse_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """Squared error (input - target)², reduced; shapes must match exactly."""
-    input, target = _check_pair("mse_loss", input, target, reduction)
-    return _reduce((input - target) ** 2, reduction)
-
-
-def binary_cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` and targets y in [0, 1].
-
-    Each log is clamped at -100, as PyTorch does, so p = 0 or 1 gives a finite loss. The
-    gradient is that of the clamped function: 0 where a log is clamped (PyTorch instead returns
-    (p - y) / max(p (1 - p), 1e-12) there, up to 1e12), and elsewhere the exact -y/p + (1-y)/(1-p)
-    wherever 1/p is finite in the input's dtype.
-
-    One band is neither. A float32 p below 2.9e-39 (a denormal: ``sigmoid`` gives one for logits
-    between about -100 and -88.7) has log p > -100, so it is not clamped, but 1/p overflows, so
-    the exact gradient would be -inf, and through sigmoid inf or NaN for the weights: one SGD step
-    would ruin the model. There the slope of log p is held at the largest finite one (see
-    ``_clamped_log``): the gradient stays finite and points the right way, but through sigmoid it
-    is small (about -3.4e38 · y · σ(x) instead of σ(x) - y). For logits that large use
-    ``binary_cross_entropy_with_logits``, which is exact everywhere. float64 has no such band
-    (its clamp at -100 comes long before 1/p overflows); float16 has one below 1.5e-5.
-
-    A target outside [0, 1] is a ``ValueError``: the loss is then no cross-entropy, and its
-    minimum is at a clamp instead of at p = y.
-    """
-    p, y = _check_pair("binary_cross_entropy", input, target, reduction)
-    if p.size and (p.data.min() < 0 or p.data.max() > 1):
-        raise ValueError(
-            f"binary_cross_entropy: input must hold probabilities in [0, 1]; got values from "
-            f"{p.data.min()} to {p.data.max()}. Apply sigmoid first, or use "
-            f"binary_cross_entropy_with_logits on the raw scores"
-        )
-    outside = (y.data < 0) | (y.data > 1)
-    if outside.any():
-        first = tuple(int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"binary_cross_entropy: target must hold probabilities in [0, 1]; got "
-            f"{y.data[outside][:5].tolist()} (first at index {first}). Use 0/1 labels or soft "
-            f"labels between them"
-        )
-    loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
-    return _reduce(loss, reduction)
-
-
-def binary_cross_entropy_with_logits(
-    input: Tensor, target: Any, *, reduction: str = "mean"
+# ----- layers' computations -------------------------------------------------------------------
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    rng: np.random.Generator | None = None,
 ) -> Tensor:
-    """Binary cross-entropy of sigmoid(x) for logits x, without forming sigmoid(x).
+    """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) (inverted
+    dropout: the expected value is unchanged, so evaluation needs no rescaling).
 
-    Uses -(y log σ(x) + (1 - y) log(1 - σ(x))) = softplus(x) - x y, with softplus evaluated so
-    that no exponential overflows: finite and exact at |x| = 1000.
+    Without ``training`` (a module in ``eval()``) the input comes back unchanged. The mask is
+    drawn from ``rng`` (a ``np.random.Generator``), else from the generator that
+    ``nn.manual_seed`` seeds, so runs repeat. The gradient is the same mask and scale.
     """
-    x, y = _check_pair("binary_cross_entropy_with_logits", input, target, reduction)
-    return _reduce(_softplus(x) - x * y, reduction)
+    p = _probability("dropout", p)
+    _no_inplace("dropout", inplace)
+    x = _tensor(input, "dropout")
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: input must be floating point; got dtype {x.dtype}")
+    if p == 1.0:
+        return x * np.zeros((), x.dtype)  # all dropped; 1/(1 - p) would be inf
+    rng = init._default_rng if rng is None else rng
+    kept = rng.random(x.shape) >= p
+    return x * (kept / (1.0 - p)).astype(x.dtype)
 
 
-def cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
-    """-log softmax(logits)[label] for logits of shape (N, C) and integer labels of shape (N,).
-
-    Computed with log_softmax (a shifted log-sum-exp), so |logit| = 1000 is finite and exact.
-    """
-    name = "cross_entropy"
-    logits = _tensor(input, name)
-    _check_reduction(name, reduction)
-    if logits.ndim != 2:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | tuple[int, ...],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) · weight + bias over the last ``len(normalized_shape)`` axes
+    of each sample (biased variance, as PyTorch), so every sample is normalised on its own."""
+    x = _tensor(input, "layer_norm")
+    shape = _shape_tuple("layer_norm", normalized_shape)
+    k = len(shape)
+    if x.shape[x.ndim - k :] != shape or x.ndim < k:
         raise ValueError(
-            f"{name}: logits must have shape (N, C) (a batch of N rows of C class scores); got "
-            f"shape {logits.shape}. For a single sample use logits.reshape(1, -1)"
+            f"layer_norm: the input's last {k} dimension(s) must be normalized_shape = {shape}; "
+            f"got an input of shape {x.shape}"
         )
-    n, c = logits.shape
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if labels.dtype.kind not in "iu":
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    y = centred / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    return y if bias is None else y + bias
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | np.ndarray | None,
+    running_var: Tensor | np.ndarray | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (axis 1 of (N, C) or (N, C, L)) over the batch (and L).
+
+    ``training``: with the batch's mean and biased variance (the gradient flows through both),
+    and the running statistics, if given, move towards the batch's in place:
+    r ← (1 − momentum) r + momentum · s, with the unbiased variance n/(n − 1)·var for
+    ``running_var`` (PyTorch's rule). Otherwise with the running statistics, as constants.
+    """
+    x = _tensor(input, "batch_norm")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, L); got shape {x.shape}")
+    c = x.shape[1]
+    stats_shape = (1, c) + (1,) * (x.ndim - 2)
+    if training:
+        n = x.size // c
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training; got an input "
+                f"of shape {x.shape}. Use a batch of at least 2, or call model.eval()"
+            )
+        axes = (0, *range(2, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        y = centred / (var + eps).sqrt()
+        _update_running(running_mean, mean.data.reshape(c), momentum)
+        _update_running(running_var, var.data.reshape(c) * (n / (n - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "batch_norm: without training=True the running_mean and running_var are needed"
+            )
+        mean = np.asarray(_plain(running_mean), dtype=x.dtype).reshape(stats_shape)
+        var = np.asarray(_plain(running_var), dtype=x.dtype).reshape(stats_shape)
+        y = (x - mean) * (1 / np.sqrt(var + eps))
+    if weight is not None:
+        y = y * weight.reshape(stats_shape)
+    return y if bias is None else y + bias.reshape(stats_shape)
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the integer indices ``input``: shape input.shape + (dim,).
+
+    The gradient adds up into the picked rows (an index used twice gets both). The row
+    ``padding_idx`` is looked up as usual but gets no gradient, so it stays as it is (zeros,
+    from ``nn.Embedding``), as in PyTorch.
+    """
+    indices = np.asarray(input.data if isinstance(input, Tensor) else input)
+    rows = weight.shape[0]
+    if indices.dtype.kind not in "iu":
         raise TypeError(
-            f"{name}: target must hold integer class labels in [0, {c}); got dtype {labels.dtype}. "
-            f"Convert labels stored as floats with labels.astype(int); one-hot targets with "
-            f"labels.argmax(axis=1)"
+            f"embedding: indices must be integers; got dtype {indices.dtype}. Convert with "
+            f"indices.astype(int)"
         )
-    if labels.shape != (n,):
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        bad = indices[(indices < 0) | (indices >= rows)]
+        raise IndexError(
+            f"embedding: indices must be in [0, {rows}) for a table of {rows} rows; got "
+            f"{bad[:5].tolist()}"
+        )
+    out = weight[indices]
+    if padding_idx is not None:
+        padded = indices == padding_idx
+        if padded.any():
+            out = where(padded[..., None], weight.data[indices], out)
+    return out
+
+
+def _update_running(running: Any, batch_value: np.ndarray, momentum: float) -> None:
+    if running is None:
+        return
+    old = _plain(running)
+    new = momentum * batch_value + (1 - momentum) * old
+    if isinstance(running, Tensor):
+        with no_grad():  # a buffer changes in place through the library: its version moves
+            running.copy_(new)
+    else:
+        running[...] = new
+
+
+def _plain(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _probability(name: str, p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{name}: p must be a probability in [0, 1]; got {p!r}")
+    return float(p)
+
+
+def _no_inplace(name: str, inplace: Any) -> None:
+    if inplace:
         raise ValueError(
-            f"{name}: target must have shape (N,) = ({n},), one label per row of the logits of "
-            f"shape {logits.shape}; got shape {labels.shape}"
-        )
-    if n and (labels.min() < 0 or labels.max() >= c):
-        bad = labels[(labels < 0) | (labels >= c)]
-        raise ValueError(
-            f"{name}: labels must be in [0, {c}) for {c} classes; got {bad[:5].tolist()}"
-        )
-    _check_no_nan(name, "input", logits.data)
-    picked = logits.log_softmax(axis=1)[np.arange(n), labels]
-    return _reduce(-picked, reduction)
-
-
-# ----- helpers --------------------------------------------------------------------------------
-def _softplus(x: Tensor) -> Tensor:
-    """log(1 + e^x) with e^(-|x|) only; gradient σ(x) everywhere, x = 0 included."""
-    positive = x.data > 0
-    x_pos = where(positive, x, 0.0)
-    x_neg = where(positive, 0.0, x)
-    # Two branches joined by where (not relu + abs), so the gradient at x = 0 is σ(0) = 1/2.
-    return where(positive, x_pos + (1 + (-x_pos).exp()).log(), (1 + x_neg.exp()).log())
-
-
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100), with a gradient that is finite wherever the value is.
-
-    Three regions. Clamped (log p <= -100, p = 0 included): the constant -100, gradient 0.
-    Exact (p >= ``_smallest_invertible``, so 1/p is finite): ``p.log()``, whose backward g/p is
-    the true gradient, the same bits as before. Between them, a band only dtypes narrower than
-    float64 have: the value is still log p exactly, but the slope is 1/``_smallest_invertible``,
-    the largest finite one, so that the gradient is finite for |g| <= 1 (a mean or sum of
-    losses). Keeping g/p wherever it alone is finite (|g| < 1 lets it go below tiny) would need
-    the saturation inside backward: a change to the Log operation, or a BCE operation of its own.
-    """
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p.data)
-    unclamped = log_p > -100
-    tiny = _smallest_invertible(p.dtype)
-    exact = unclamped & (p.data >= tiny)
-    # The inner where keeps 0 (log 0 = -inf, then 0/0 in backward) and tiny p out of Log.
-    logged = where(exact, where(exact, p, 1.0).log(), -100.0)
-    saturated = unclamped & ~exact
-    if not saturated.any():
-        return logged
-    # (p - p.data) is exactly 0 but carries p's gradient; dividing it by tiny sets the slope.
-    held = (p - p.data) / tiny + np.where(saturated, log_p, 0.0).astype(p.dtype)
-    return where(saturated, held, logged)
-
-
-@functools.cache
-def _smallest_invertible(dtype: np.dtype) -> np.ndarray:
-    """The smallest positive number of ``dtype`` whose reciprocal is finite (float32: 2.9e-39)."""
-    one, tiny = np.ones((), dtype), np.asarray(1 / np.finfo(dtype).max, dtype)
-    with np.errstate(over="ignore", divide="ignore"):
-        while not np.isfinite(one / tiny):  # 1/max rounds to a denormal one step too small
-            tiny = np.nextafter(tiny, one)
-    return np.asarray(tiny, dtype)
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}; got {reduction!r}")
-
-
-def _tensor(x: Any, name: str) -> Tensor:
-    """``x`` itself if a Tensor, else a constant Tensor of it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _check_no_nan(name: str, which: str, array: np.ndarray) -> None:
-    if array.dtype.kind == "f" and np.isnan(array).any():
-        where_nan = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
-        raise ValueError(
-            f"{name}: the {which} contains NaN (first at index {where_nan}). The loss would be "
-            f"NaN and every gradient with it; look upstream for a learning rate that is too "
-            f"large, a log or division by zero, or NaN in the data"
+            f"{name}: inplace=True is not supported: the engine refuses in-place changes of "
+            f"values that a graph may need. Leave inplace=False (the result is a new Tensor)"
         )
 
 
-def _check_pair(name: str, input: Any, target: Any, reduction: str) -> tuple[Tensor, Tensor]:
-    """Input and target as Tensors of the same shape (and dtype, for a constant target)."""
-    _check_reduction(name, reduction)
-    input = _tensor(input, name)
-    if input.dtype.kind != "f":
-        raise TypeError(
-            f"{name}: input must be floating point; got dtype {input.dtype}. Convert it with "
-            f"Tensor(x, dtype=np.float64)"
-        )
-    if not (isinstance(target, Tensor) and target.requires_grad):
-        target = Tensor(target.data if isinstance(target, Tensor) else target, dtype=input.dtype)
-    if input.shape != target.shape:
-        raise ValueError(
-            f"{name}: input has shape {input.shape} but target has shape {target.shape}; they "
-            f"must match exactly (losses do not broadcast, which would silently pair every "
-            f"prediction with every target). Reshape one of them, e.g. "
-            f"target.reshape{input.shape}"
-        )
-    _check_no_nan(name, "input", input.data)
-    _check_no_nan(name, "target", target.data)
-    return input, target
+def _shape_tuple(name: str, shape: Any) -> tuple[int, ...]:
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not shape or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
+        raise ValueError(f"{name}: normalized_shape must be an int or a tuple of ints; got {shape}")
+    if any(s < 1 for s in shape):
+        raise ValueError(f"{name}: normalized_shape must be positive sizes; got {shape}")
+    return tuple(int(s) for s in shape)

@@ -75,6 +75,23 @@ def uniform_(
     return _fill(t, rng.uniform(a, b, size=t.shape))
 
 
+def normal_(
+    t: Tensor, mean: float = 0.0, std: float = 1.0, rng: np.random.Generator | None = None
+) -> Tensor:
+    """Fill ``t`` with draws from N(mean, std²) (``nn.Embedding``'s default initialisation)."""
+    _check(t, "normal_")
+    if not std >= 0:
+        raise ValueError(f"normal_: need std >= 0; got std={std}")
+    rng = _default_rng if rng is None else rng
+    return _fill(t, rng.normal(mean, std, size=t.shape))
+
+
+def constant_(t: Tensor, val: float) -> Tensor:
+    """Fill ``t`` with ``val``."""
+    _check(t, "constant_")
+    return _fill(t, val)
+
+
 def zeros_(t: Tensor) -> Tensor:
     """Fill ``t`` with zeros."""
     _check(t, "zeros_")

@@ -1,4 +1,5 @@
-"""Layers: ``Linear`` and the activation modules."""
+"""Layers: ``Linear``, ``Identity`` and ``Flatten`` (the activation modules are in
+``nn/activation.py``, and are importable from here too, where they used to live)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from autograd_lite import Tensor
 
 from . import functional as F
 from . import init
+from .activation import ReLU, Sigmoid, Tanh  # noqa: F401 -- where they used to live
 from .module import Module, Parameter
 
 
@@ -68,22 +70,39 @@ class Linear(Module):
         )
 
 
-class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e^(-x)), elementwise."""
+class Identity(Module):
+    """Returns its input unchanged: a placeholder (e.g. for a removed layer); any arguments given
+    to it are ignored, as in PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Merges the axes ``start_dim`` to ``end_dim`` (inclusive) into one: (N, C, L) -> (N, C·L)
+    with the defaults, which keep the batch axis."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.sigmoid(x)
+        ndim = x.ndim
+        start = self.start_dim + ndim if self.start_dim < 0 else self.start_dim
+        end = self.end_dim + ndim if self.end_dim < 0 else self.end_dim
+        if not (0 <= start < max(ndim, 1) and 0 <= end < max(ndim, 1)) or start > end:
+            raise ValueError(
+                f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit an "
+                f"input of shape {x.shape} ({ndim} dimensions)"
+            )
+        if ndim == 0:
+            return x.reshape(1)
+        merged = math.prod(x.shape[start : end + 1])
+        return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1 :])
 
-
-class Tanh(Module):
-    """tanh(x), elementwise."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.tanh(x)
-
-
-class ReLU(Module):
-    """max(x, 0), elementwise."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

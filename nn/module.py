@@ -2,12 +2,15 @@
 
 A module finds its parameters and sub-modules by looking at its own attributes (in the order they
 were first assigned), including lists, tuples and dicts of them, so no registration call is needed.
+Buffers (state that is saved but not trained, such as BatchNorm's running statistics) are the one
+thing that is registered: ``register_buffer`` marks an attribute as one, because a plain Tensor
+attribute could as well be a cache or a constant that does not belong in a checkpoint.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -51,6 +54,74 @@ class Module:
 
     def __init__(self) -> None:
         self.training = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A buffer keeps being a buffer when reassigned (as in PyTorch), so it must stay a Tensor:
+        # an array assigned here would silently drop out of the state dict.
+        if name in _buffer_table(self) and not (value is None or isinstance(value, Tensor)):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} to buffer {name!r} of "
+                f"{type(self).__name__}: a buffer holds a Tensor or None. Wrap it: Tensor(value)"
+            )
+        object.__setattr__(self, name, value)
+
+    # ----- registration -----------------------------------------------------------------------
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as ``self.<name>``: not a parameter (no optimizer updates it), but in
+        ``state_dict()`` and loaded by ``load_state_dict()`` unless ``persistent=False``.
+
+        Buffers are saved after the module's own parameters, under their dotted names (BatchNorm's
+        ``running_mean``, ``running_var``, ``num_batches_tracked``), as in PyTorch. ``None``
+        registers a buffer that is left out until a Tensor is assigned.
+        """
+        _check_new_name(self, name, "register_buffer", table=_buffer_table(self))
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer({name!r}, ...): a buffer is a Tensor or None; got "
+                f"{type(tensor).__name__}. Wrap arrays: Tensor(array)"
+            )
+        if isinstance(tensor, Parameter):
+            raise TypeError(
+                f"register_buffer({name!r}, ...): got a Parameter; assign it as an attribute "
+                f"instead (self.{name} = param), so that optimizers see it"
+            )
+        if not isinstance(persistent, bool):
+            raise TypeError(f"register_buffer: persistent must be a bool; got {persistent!r}")
+        if "_buffers" not in vars(self):
+            object.__setattr__(self, "_buffers", {})
+        self._buffers[name] = persistent
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add ``module`` as the sub-module ``self.<name>`` (for names made at run time)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"add_module({name!r}, ...): expected an nn.Module or None; got "
+                f"{type(module).__name__}"
+            )
+        _check_new_name(self, name, "add_module", table=_child_table(self))
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` as ``self.<name>`` (for names made at run time)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter({name!r}, ...): expected an nn.Parameter or None; got "
+                f"{type(param).__name__}. Wrap it: nn.Parameter(data)"
+            )
+        _check_new_name(self, name, "register_parameter", table=_parameter_table(self))
+        setattr(self, name, param)
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at dotted path ``target`` ("" is this module), e.g. ``"encoder.0"``."""
+        modules = dict(self.named_modules(remove_duplicate=False))
+        if target not in modules:
+            raise AttributeError(
+                f"{type(self).__name__} has no sub-module {target!r}; it has {list(modules)[1:]}"
+            )
+        return modules[target]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -140,6 +211,39 @@ class Module:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) of every buffer that is not None, persistent or not."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, value in module._own_buffers(persistent_only=False):
+                if remove_duplicate and id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield _join(module_name, name), value
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer that is not None, each once."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _own_buffers(self, persistent_only: bool) -> Iterator[tuple[str, Tensor]]:
+        own = vars(self)
+        for name, persistent in _buffer_table(self).items():
+            value = own.get(name)
+            if value is not None and (persistent or not persistent_only):
+                yield name, value
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module and then on this one (children first, as PyTorch);
+        returns self. The usual use is initialisation: ``model.apply(init_weights)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ----- training ---------------------------------------------------------------------------
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None, as PyTorch does."""
@@ -160,19 +264,27 @@ class Module:
 
     # ----- state ------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An ordered dict from each parameter's dotted name to a copy of its array."""
-        return OrderedDict(
-            (name, parameter.data.copy())
-            for name, parameter in self.named_parameters(remove_duplicate=False)
-        )
+        """An ordered dict from each parameter's and persistent buffer's dotted name to a copy of
+        its array: per module its parameters, then its buffers, parents first (PyTorch's order,
+        so the keys line up with a PyTorch model's)."""
+        return OrderedDict((name, tensor.data.copy()) for name, tensor in self._state_tensors())
+
+    def _state_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            for name, value in module._members():
+                if isinstance(value, Parameter):
+                    yield _join(module_name, name), value
+            for name, value in module._own_buffers(persistent_only=True):
+                yield _join(module_name, name), value
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy arrays from ``state_dict`` into the parameters of the same names, in place.
+        """Copy arrays from ``state_dict`` into the parameters (and persistent buffers) of the
+        same names, in place.
 
         Values may be NumPy arrays or anything ``np.asarray`` accepts (e.g. torch tensors); they
-        are cast to each parameter's dtype. Everything is checked before anything is copied, so
+        are cast to each tensor's dtype. Everything is checked before anything is copied, so
         on any error the module is left unchanged: a missing or (with ``strict``) unexpected key
         is a ``KeyError``, a shape mismatch a ``ValueError``, each naming the key.
         """
@@ -181,7 +293,7 @@ class Module:
                 f"load_state_dict expects a mapping from names to arrays (e.g. model.state_dict() "
                 f"or nn.load(path)); got {type(state_dict).__name__}"
             )
-        own = OrderedDict(self.named_parameters(remove_duplicate=False))
+        own = OrderedDict(self._state_tensors())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         if strict and missing:
@@ -192,7 +304,8 @@ class Module:
         if strict and unexpected:
             raise KeyError(
                 f"load_state_dict: unexpected key(s) {unexpected}: {type(self).__name__} has no "
-                f"parameters of those names; it expects {list(own)}. Pass strict=False to ignore."
+                f"parameters or buffers of those names; it expects {list(own)}. Pass "
+                f"strict=False to ignore."
             )
         arrays = {}
         for name, parameter in own.items():
@@ -204,7 +317,9 @@ class Module:
                     f"load_state_dict: shape mismatch for key {name!r}: the state dict has shape "
                     f"{array.shape} but the parameter has shape {parameter.shape}"
                 )
-            arrays[name] = array
+            # An integer buffer (num_batches_tracked) takes a whole float too; copy_ alone
+            # refuses float -> int.
+            arrays[name] = array.astype(parameter.dtype, copy=False)
         from autograd_lite import no_grad  # here: the rest of this module records as usual
 
         # In place through copy_: optimizers keep holding the same Parameter, and its version
@@ -220,14 +335,19 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [
+        # PyTorch's layout: extra_repr's lines, then "(name): child" indented by two spaces.
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
             f"({name}): " + repr(child).replace("\n", "\n  ")
             for name, child in self.named_children()
         ]
-        extra = self.extra_repr()
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
         if not lines:
-            return f"{type(self).__name__}({extra})"
-        body = "".join(f"\n  {line}" for line in ([extra] if extra else []) + lines)
+            return f"{type(self).__name__}()"
+        body = "".join(f"\n  {line}" for line in lines)
         return f"{type(self).__name__}({body}\n)"
 
 
@@ -289,6 +409,41 @@ class Sequential(Module):
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _buffer_table(module: Module) -> dict[str, bool]:
+    """{buffer name: persistent} of ``module`` (empty for a module that registered none)."""
+    return vars(module).get("_buffers", _NO_BUFFERS)
+
+
+_NO_BUFFERS: dict[str, bool] = {}
+
+
+def _child_table(module: Module) -> set[str]:
+    return {name for name, value in vars(module).items() if isinstance(value, Module)}
+
+
+def _parameter_table(module: Module) -> set[str]:
+    return {name for name, value in vars(module).items() if isinstance(value, Parameter)}
+
+
+def _check_new_name(module: Module, name: Any, what: str, table: Any) -> None:
+    """A name can be (re)registered if it is a plain attribute name that is free or already of
+    the same kind (``table``): never one that would hide a method or another kind of member."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what}: the name must be a string; got {type(name).__name__}")
+    if not name or "." in name or not name.isidentifier() and not name.isdigit():
+        raise KeyError(
+            f"{what}: bad name {name!r}; use a non-empty name without '.' (an identifier or a "
+            f"number), since dotted names address sub-modules in state dicts"
+        )
+    if name in table:
+        return
+    if name in vars(module) or hasattr(type(module), name):
+        raise KeyError(
+            f"{what}: attribute {name!r} already exists on {type(module).__name__}; choose "
+            f"another name"
+        )
 
 
 def _as_numeric_array(value: Any, key: str) -> np.ndarray:
