@@ -9,12 +9,15 @@ array([2., 4.])
 
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .function import Function, unbroadcast
+from .functions import cat, clamp, clip, logaddexp, maximum, minimum
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
 from .tensor import Tensor, concatenate, stack, where
+from .tracing import compile
 
 __all__ = [
+    "compile",
     "Function",
     "GradcheckError",
     "Tensor",
@@ -31,6 +34,7 @@ __all__ = [
     "unbroadcast",
     "where",
 ]
+__all__ += ["cat", "clamp", "clip", "logaddexp", "maximum", "minimum"]  # PyTorch's/NumPy's names
 
 try:  # the pictures and the verification report (their own modules, added beside the engine)
     from .graph import draw_graph  # noqa: F401

@@ -41,6 +41,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+def conform(g: Any, shape: tuple[int, ...], dtype: Any, fn: Function) -> np.ndarray:
+    """A gradient from ``fn.backward`` as an array of its input's shape and dtype."""
+    if g.__class__ is not np.ndarray or g.shape != shape:
+        try:
+            g = unbroadcast(np.asarray(g), shape)
+        except ValueError as err:
+            raise RuntimeError(f"{fn.name}.backward is wrong: {err}") from None
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
 class Function:
     """One recorded operation: its inputs, its parameters and what backward needs from forward.
 
@@ -93,6 +103,8 @@ class Function:
         out = Tensor._make(data, record, fn if record else None)
         if out.data.base is not None:  # a view of an input: changing one changes the other
             share_version_counter(out, tensors)
+        if _mode.tracer is not None:  # compile() is recording this call
+            _mode.tracer.record(cls, inputs, tensors, params, out)
         if record:
             fn.inputs = tuple(tensors)
             fn.params = params
@@ -112,13 +124,8 @@ class Function:
         for t, need, g in zip(self.inputs, self.needs_input_grad, self.backward(grad), strict=True):
             if need and g is not None:
                 data = t.data
-                if g.__class__ is not np.ndarray or g.shape != data.shape:
-                    try:
-                        g = unbroadcast(np.asarray(g), data.shape)
-                    except ValueError as err:
-                        raise RuntimeError(f"{self.name}.backward is wrong: {err}") from None
-                if g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
+                if g.__class__ is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:
+                    g = conform(g, data.shape, data.dtype, self)
                 pairs.append((t, g))
         return pairs
 

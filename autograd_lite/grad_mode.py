@@ -17,6 +17,7 @@ from typing import Any
 class _ThreadGradMode(threading.local):
     enabled = True  # the class default is what every new thread sees
     anomaly = False  # inside detect_anomaly(): operations remember the line that made them
+    tracer = None  # while compile() records a call: the Recorder that sees every operation
 
 
 _mode = _ThreadGradMode()

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, numpy_interop, versions
+from . import arguments, engine, numpy_interop, versions
 from .grad_mode import _mode
 from .hooks import GradHooks, RemovableHandle
+from .ops import activations_piecewise as kinked
+from .ops import activations_smooth as smooth
 from .ops import elementwise as ew
-from .ops import linalg, reduce, shape
+from .ops import exp_log, linalg, piecewise, reduce, reductions_more, shape, shape_more, special
 
 
 def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
@@ -79,6 +81,8 @@ class Tensor:
         self.requires_grad = requires_grad
         self.name = name
         self._version_counter: list[int] | None = None  # [version, stamp], made on first use
+        if _mode.tracer is not None:  # compile() needs to know where this tensor's data came from
+            _mode.tracer.tensor_made(self, data)
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Any) -> Tensor:
@@ -198,12 +202,15 @@ class Tensor:
 
     def __bool__(self) -> bool:
         """The truth of a one-element tensor; NumPy's error for any other."""
+        _value_read("bool()")
         return bool(self.data)
 
     def __float__(self) -> float:
+        _value_read("float()")
         return float(self.data.item())  # .item(): any one-element shape, as in PyTorch
 
     def __int__(self) -> int:
+        _value_read("int()")
         return int(self.data.item())
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -216,6 +223,7 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """The data, so that ``np.asarray(t)`` and plotting libraries see numbers, not objects."""
+        _value_read("np.asarray()")
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -227,6 +235,8 @@ class Tensor:
         ``grad`` is the gradient of some final scalar with respect to this tensor; it may be left
         out only when this tensor holds one element (it is then 1).
         """
+        if _mode.tracer is not None:
+            _mode.tracer.refuse("backward() inside fn")
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the computation "
@@ -266,6 +276,8 @@ class Tensor:
         """Keep this intermediate result's gradient in ``.grad`` after backward, as leaves do."""
         if self._ctx is None:
             return
+        if _mode.tracer is not None:
+            _mode.tracer.refuse("retain_grad() inside fn")
         if self._hooks is None:
             self._hooks = GradHooks()
         self._hooks.retain = True
@@ -277,6 +289,8 @@ class Tensor:
             raise RuntimeError(
                 "register_hook on a tensor that does not require grad: backward never reaches it"
             )
+        if _mode.tracer is not None:
+            _mode.tracer.refuse("register_hook() inside fn")
         if self._hooks is None:
             self._hooks = GradHooks()
         return self._hooks.add(hook)
@@ -287,6 +301,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied, with the same version counter) outside the graph."""
+        if _mode.tracer is not None:
+            _mode.tracer.refuse("detach() inside fn")
         t = Tensor._make(self.data, False, None)
         if self._version_counter is None:
             self._version_counter = [0, 0]
@@ -294,9 +310,11 @@ class Tensor:
         return t
 
     def item(self) -> float:
+        _value_read(".item()")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
+        _value_read(".numpy()")
         return self.data
 
     # ----- arithmetic -----------------------------------------------------------------------
@@ -433,6 +451,8 @@ class Tensor:
         versions.bump(self._version_counter)
 
     def _check_inplace(self, other: Any, what: str) -> None:
+        if _mode.tracer is not None:
+            _mode.tracer.refuse(f"an in-place change ({what}) inside fn")
         if not _mode.enabled:
             return
         if self._ctx is not None:
@@ -458,20 +478,30 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return linalg.MatMul.apply(self, other)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Sum.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    # Reductions take NumPy's axis=/keepdims= and PyTorch's dim=/keepdim= (arguments.reduction).
+    def sum(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "sum")
+        return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Mean.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    def mean(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "mean")
+        return reduce.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return reduce.Max.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    def max(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "max")
+        return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return reduce.Softmax.apply(self, axis=axis)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return reduce.Softmax.apply(self, axis=arguments.one_axis(axis, dim, -1, "softmax"))
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return reduce.LogSoftmax.apply(self, axis=axis)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return reduce.LogSoftmax.apply(self, axis=arguments.one_axis(axis, dim, -1, "log_softmax"))
 
     def exp(self) -> Tensor:
         return ew.Exp.apply(self)
@@ -520,6 +550,210 @@ class Tensor:
             axes = tuple(axes[0])
         return shape.Transpose.apply(self, axes=axes or None)
 
+    # ----- more operations (PyTorch's names; issue 13) -------------------------------------
+    # One line each, handing over to an operation (the derivative is in its docstring and in
+    # docs/operations.md); autograd_lite/arguments.py turns what users pass into the operation's
+    # form. New reductions take the axis first, as PyTorch's do: t.var(1), t.prod(1, True).
+    def __mod__(self, other: Any) -> Tensor:
+        return piecewise.Mod.apply(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return piecewise.Mod.apply(other, self)
+
+    # PyTorch's spellings of what exists (alpha=/rounding_mode= are not taken)
+    remainder = __mod__
+    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    permute, view = transpose, reshape
+
+    def var(
+        self,
+        dim: Any = None,
+        *,
+        correction: float | None = None,
+        keepdim: bool = False,
+        axis: Any = None,
+        keepdims: bool = False,
+        ddof: float | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "var")
+        c = arguments.correction(correction, ddof, unbiased)
+        return reductions_more.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
+
+    def std(
+        self,
+        dim: Any = None,
+        *,
+        correction: float | None = None,
+        keepdim: bool = False,
+        axis: Any = None,
+        keepdims: bool = False,
+        ddof: float | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "std")
+        c = arguments.correction(correction, ddof, unbiased)
+        return reductions_more.Std.apply(self, axis=axis, keepdims=keepdims, correction=c)
+
+    def prod(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "prod")
+        return reductions_more.Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "min")
+        return reductions_more.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "logsumexp")
+        return reductions_more.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        """The index of the first maximum (flat for dim=None): an integer Tensor, no gradient."""
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "argmax")
+        return Tensor(reductions_more.argmax(self.data, axis, keepdims))
+
+    def argmin(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
+    ) -> Tensor:
+        """The index of the first minimum (flat for dim=None): an integer Tensor, no gradient."""
+        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "argmin")
+        return Tensor(reductions_more.argmin(self.data, axis, keepdims))
+
+    def maximum(self, other: Any) -> Tensor:
+        return piecewise.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return piecewise.Minimum.apply(self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return piecewise.Clip.apply(self, *arguments.clip_bounds(min, max))
+
+    clamp = clip
+
+    def sign(self) -> Tensor:
+        return piecewise.Sign.apply(self)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return exp_log.LogAddExp.apply(self, other)
+
+    def square(self) -> Tensor:
+        return exp_log.Square.apply(self)
+
+    def reciprocal(self) -> Tensor:
+        return exp_log.Reciprocal.apply(self)
+
+    def rsqrt(self) -> Tensor:
+        return exp_log.Rsqrt.apply(self)
+
+    def log1p(self) -> Tensor:
+        return exp_log.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return exp_log.Expm1.apply(self)
+
+    def log2(self) -> Tensor:
+        return exp_log.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return exp_log.Log10.apply(self)
+
+    def exp2(self) -> Tensor:
+        return exp_log.Exp2.apply(self)
+
+    def sin(self) -> Tensor:
+        return special.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return special.Cos.apply(self)
+
+    def erf(self) -> Tensor:
+        return special.Erf.apply(self)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return shape.Reshape.apply(self, shape=arguments.squeezed(self.shape, dim))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return shape.Reshape.apply(self, shape=arguments.unsqueezed(self.shape, dim))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return shape.Reshape.apply(self, shape=arguments.flattened(self.shape, start_dim, end_dim))
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """PyTorch's expand: -1 keeps an axis; only length-1 axes grow; new axes go in front."""
+        return shape.BroadcastTo.apply(self, shape=arguments.expanded(self.shape, sizes))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's repeat, which is NumPy's tile: one count per axis (more add leading axes)."""
+        return shape_more.Tile.apply(self, reps=arguments.repeats(self.shape, sizes))
+
+    def tile(self, *reps: Any) -> Tensor:
+        """NumPy's and PyTorch's tile: fewer counts than axes repeat the last axes."""
+        return shape_more.Tile.apply(self, reps=arguments.tiles(self.shape, reps))
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along ``dims`` (every axis when none are given)."""
+        return shape_more.Flip.apply(self, axes=arguments.flip_axes(self.ndim, dims))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """PyTorch's gather: out[i][j] = self[i][index[i][j]] for dim = 1."""
+        return shape.GetItem.apply(self, index=arguments.gather_index(self.shape, dim, index))
+
+    # Activations (also in nn.functional, with PyTorch's signatures)
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return kinked.LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return kinked.ELU.apply(self, alpha=alpha)
+
+    def selu(self) -> Tensor:
+        return kinked.SELU.apply(self)
+
+    def celu(self, alpha: float = 1.0) -> Tensor:
+        return kinked.CELU.apply(self, alpha=alpha)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        return kinked.Hardtanh.apply(self, min_val=min_val, max_val=max_val)
+
+    def relu6(self) -> Tensor:
+        return kinked.ReLU6.apply(self)
+
+    def hardsigmoid(self) -> Tensor:
+        return kinked.Hardsigmoid.apply(self)
+
+    def hardswish(self) -> Tensor:
+        return kinked.Hardswish.apply(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return smooth.GELU.apply(self, approximate=approximate)
+
+    def silu(self) -> Tensor:
+        return smooth.SiLU.apply(self)
+
+    def mish(self) -> Tensor:
+        return smooth.Mish.apply(self)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return smooth.Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def softsign(self) -> Tensor:
+        return smooth.Softsign.apply(self)
+
+    def logsigmoid(self) -> Tensor:
+        return smooth.LogSigmoid.apply(self)
+
+
+def _value_read(what: str) -> None:
+    if _mode.tracer is not None:
+        _mode.tracer.refuse(f"fn reads a tensor's value ({what}), so its path may depend on it")
+
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
@@ -546,10 +780,14 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         index = index.data
     if isinstance(index, list):
-        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)
-    if isinstance(index, np.ndarray):
-        return index.copy()
-    return index
+        copy = np.asarray(index) if index else np.zeros(0, dtype=np.intp)
+    elif isinstance(index, np.ndarray):
+        copy = index.copy()
+    else:
+        return index
+    if _mode.tracer is not None:
+        _mode.tracer.array_copied(index, copy)
+    return copy
 
 
 def _named(t: Tensor) -> str:
@@ -591,4 +829,7 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``cond`` holds, else ``b``; ``cond`` is a constant boolean array."""
     # A private copy of the condition: backward reads it, and the caller may reuse the array.
-    return shape.Where.apply(a, b, cond=np.array(_data(cond), dtype=bool))
+    copy = np.array(_data(cond), dtype=bool)
+    if _mode.tracer is not None:
+        _mode.tracer.array_copied(_data(cond), copy)
+    return shape.Where.apply(a, b, cond=copy)

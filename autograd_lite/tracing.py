@@ -1,0 +1,358 @@
+"""``compile(fn)``: a training step recorded once, then replayed as straight NumPy calls.
+
+The first call runs ``fn`` as usual and records, operation by operation, where each input came
+from (an argument, a parameter, an earlier result, a constant) and, from the graph it built, the
+order in which backward visits the operations. Later calls with arguments of the same shapes,
+dtypes and ``requires_grad`` (and the same grad mode and plain-value arguments) skip Python's
+Tensor machinery: each operation's own ``forward`` runs on the arrays, and the returned Tensor's
+backward runs each operation's own ``backward`` in the recorded order, so ``.grad`` ends exactly
+as eager backward leaves it, to the bit.
+
+A trace can only replay what it saw. Whatever would make a replay differ from running ``fn`` makes
+``compile`` run ``fn`` eagerly from then on, with one warning that says why: reading a value
+(``.item()``, ``bool()``, ``float()``, ``.numpy()``), an in-place change, hooks, a NumPy array or a
+Tensor made inside ``fn`` from anything but its arguments (a random mask, a condition computed from
+``.data``), a result computed outside ``fn``. Numbers that ``fn`` reads from outside its arguments
+are taken as they were when traced: pass anything that changes between calls as an argument.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import engine, versions
+from .function import Function, _as_array_in_saved, conform
+from .grad_mode import _mode
+from .tensor import Tensor
+
+
+class TraceRefused(Exception):
+    """Something in the traced call that a replay could not reproduce."""
+
+
+def compile(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:  # noqa: A001 - PyTorch's name
+    """``fn`` (a function of Tensors and arrays returning one Tensor, typically a loss), recorded
+    on its first call and replayed on later calls with arguments of the same kind."""
+    return CompiledFunction(fn)
+
+
+class CompiledFunction:
+    """The callable ``compile`` returns; ``.eager_reason`` says why it runs eagerly, if it does."""
+
+    def __init__(self, fn: Callable[..., Tensor]) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.traces: dict[Any, Trace] = {}
+        self.eager_reason: str | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.eager_reason is not None or kwargs:  # keyword arguments: not traced
+            return self.fn(*args, **kwargs)
+        key = _signature(args)
+        trace = self.traces.get(key) if key is not None else None
+        if trace is not None and trace.still_valid():
+            return trace.replay(args)
+        if key is None:
+            return self._give_up(
+                "an argument is neither a Tensor, an array nor a hashable value", args
+            )
+        recorder = Recorder(args)
+        previous, _mode.tracer = _mode.tracer, recorder
+        try:
+            out = self.fn(*args)
+        finally:
+            _mode.tracer = previous
+        try:
+            if recorder.refused:
+                raise TraceRefused(recorder.refused)
+            self.traces[key] = recorder.finish(out)
+        except TraceRefused as refusal:
+            self.eager_reason = str(refusal)
+            warnings.warn(
+                f"compile({getattr(self.fn, '__name__', 'fn')}): {refusal}; running it eagerly "
+                f"from now on (the results are the same, only slower)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return out
+
+    def _give_up(self, reason: str, args: tuple) -> Any:
+        self.eager_reason = reason
+        warnings.warn(f"compile: {reason}; running it eagerly", RuntimeWarning, stacklevel=3)
+        return self.fn(*args)
+
+
+def _signature(args: tuple) -> Any:
+    """What a replay needs to be the same as the call that was traced (None: not hashable)."""
+    parts: list[Any] = [_mode.enabled]
+    for a in args:
+        if isinstance(a, Tensor):
+            parts.append(("tensor", a.shape, a.dtype, a.requires_grad))
+        elif isinstance(a, np.ndarray):
+            parts.append(("array", a.shape, a.dtype))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                return None
+            parts.append(("value", type(a), a))
+    return tuple(parts)
+
+
+class Recorder:
+    """Sees every operation of the traced call (``Function.apply`` hands each one over)."""
+
+    def __init__(self, args: tuple) -> None:
+        self.args = args
+        self.ops: list[tuple[type, list, dict, tuple]] = []
+        self.slot_of: dict[int, int] = {}
+        self.kept: list[Any] = []  # keeps every traced object alive, so that ids stay unique
+        self.externals: list[Tensor] = []
+        self.made_inside: dict[int, tuple] = {}  # Tensors made by Tensor(...) inside fn
+        self.copies: dict[int, tuple] = {}  # private copies of index arrays -> where they came from
+        self.refused: str | None = None
+
+    # ----- what Tensor and Function report during the call
+    def refuse(self, reason: str) -> None:
+        self.refused = self.refused or reason
+
+    def tensor_made(self, t: Tensor, data: Any) -> None:
+        """``Tensor(data)`` inside fn: a copy of an argument, or a literal constant."""
+        self.kept.append(t)
+        source = self._array_source(data)
+        if source is None:
+            self.refuse("fn makes a Tensor from an array that is not one of its arguments")
+        else:
+            self.made_inside[id(t)] = ("copy", source, t.dtype)
+
+    def array_copied(self, original: Any, copy: np.ndarray) -> None:
+        """An index array or a where condition, copied for the operation that keeps it."""
+        self.kept.append(copy)
+        source = self._array_source(original)
+        if source is None:
+            self.refuse(
+                "an index array or where() condition is computed inside fn (for example from "
+                ".data, or np.arange): pass it as an argument"
+            )
+        else:
+            self.copies[id(copy)] = ("copy", source, copy.dtype)
+
+    def record(self, cls: type, inputs: tuple, tensors: list, params: dict, out: Tensor) -> None:
+        if self.refused:
+            return
+        refs = [self._ref(given, t) for given, t in zip(inputs, tensors, strict=True)]
+        resolved = {k: self._param_ref(v) for k, v in params.items()}
+        self.slot_of[id(out)] = len(self.ops)
+        self.kept.append(out)
+        self.ops.append((cls, refs, resolved, tuple([t._requires_grad for t in tensors])))
+
+    # ----- where values come from
+    def _array_source(self, value: Any) -> Any:
+        """('arg', i) for an argument or an argument Tensor's data; ('literal', array) for Python
+        numbers and lists; None for an array computed somewhere else."""
+        for i, a in enumerate(self.args):
+            if value is a or (isinstance(a, Tensor) and value is a.data):
+                return ("arg", i)
+        if isinstance(value, (bool, int, float, list, tuple)):
+            return ("literal", np.array(value))
+        return None
+
+    def _ref(self, given: Any, t: Tensor) -> tuple:
+        if not isinstance(given, Tensor):  # an operand that Function.apply made a constant of
+            if isinstance(given, np.ndarray):
+                source = self._array_source(given)
+                if source is None:
+                    self.refuse(
+                        "fn passes a NumPy array that is not one of its arguments to an operation "
+                        "(a random mask, or a value computed from .data?): pass it as an argument"
+                    )
+                    return ("literal", t.data)
+                return ("copy", source, t.dtype)
+            return ("literal", t.data)  # a number or a list: a constant of the trace
+        key = id(given)
+        if key in self.slot_of:
+            return ("slot", self.slot_of[key])
+        for i, a in enumerate(self.args):
+            if given is a:
+                return ("arg", i)
+        if key in self.made_inside:
+            return self.made_inside[key]
+        if given._ctx is not None:
+            self.refuse("fn uses a result computed before it was called (its graph goes further)")
+            return ("literal", given.data)
+        for k, e in enumerate(self.externals):
+            if given is e:
+                return ("external", k)
+        self.externals.append(given)
+        return ("external", len(self.externals) - 1)
+
+    def _param_ref(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(self._param_ref(v) for v in value)
+        if isinstance(value, np.ndarray):
+            source = self.copies.get(id(value))
+            if source is None:
+                self.refuse(
+                    f"an operation parameter is an array computed inside fn ({value!r:.40})"
+                )
+            return ParamArray(source)
+        return value
+
+    def finish(self, out: Any) -> Trace:
+        if not isinstance(out, Tensor):
+            raise TraceRefused(f"fn returns {type(out).__name__}, not one Tensor")
+        if id(out) not in self.slot_of:
+            raise TraceRefused("fn returns a Tensor that no operation inside it made")
+        return Trace(self, out)
+
+
+class ParamArray:
+    """An operation's array parameter (an index), taken afresh from the arguments at replay."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: tuple) -> None:
+        self.source = source
+
+
+class Trace:
+    """One recorded call: the operations, where their inputs come from, and backward's order."""
+
+    def __init__(self, recorder: Recorder, out: Tensor) -> None:
+        self.ops = recorder.ops
+        self.externals = recorder.externals
+        self.external_kinds = [(e.shape, e.dtype, e.requires_grad) for e in self.externals]
+        self.out_slot = recorder.slot_of[id(out)]
+        self.requires_grad = out.requires_grad
+        self.schedule: list[tuple[int, list]] = []
+        # Every argument Tensor and outside tensor is an input of the replayed step, so that the
+        # version check sees an in-place change to any of them; only some take a gradient.
+        leaf_index: dict[tuple, int] = {}
+        for i, a in enumerate(recorder.args):
+            if isinstance(a, Tensor):
+                leaf_index[("arg", i)] = len(leaf_index)
+        for k in range(len(self.externals)):
+            leaf_index[("external", k)] = len(leaf_index)
+        self.leaves = sorted(leaf_index, key=leaf_index.__getitem__)
+        if not self.requires_grad:
+            return
+        nodes, _ = engine.reachable([out])  # the order eager backward visits them in
+        for node in nodes:
+            fn = node._ctx
+            targets = []
+            for position, (parent, need) in enumerate(
+                zip(fn.inputs, fn.needs_input_grad, strict=True)
+            ):
+                if need:
+                    ref = recorder._ref(parent, parent)
+                    target = ref[1] if ref[0] == "slot" else ("leaf", leaf_index[ref])
+                    targets.append((position, target, parent.shape, parent.dtype))
+            self.schedule.append((recorder.slot_of[id(node)], targets))
+
+    def still_valid(self) -> bool:
+        """The outside tensors still have the shape, dtype and requires_grad of the trace."""
+        return all(
+            (e.shape, e.dtype, e.requires_grad) == kind
+            for e, kind in zip(self.externals, self.external_kinds, strict=True)
+        )
+
+    def replay(self, args: tuple) -> Tensor:
+        values: list[Any] = [None] * len(self.ops)
+        fns: list[Function] = [None] * len(self.ops)  # type: ignore[list-item]
+        resolve = functools.partial(self._value, args, values)
+        for slot, (cls, refs, params, needs) in enumerate(self.ops):
+            fn = cls.__new__(cls)
+            fn.needs_input_grad = needs
+            given = {k: self._param(args, v) for k, v in params.items()} if params else params
+            data = fn.forward(*[resolve(r) for r in refs], **given)
+            if data.__class__ is not np.ndarray:
+                data = _as_array_in_saved(fn, data)
+            values[slot], fns[slot] = data, fn
+        out = values[self.out_slot]
+        if not (self.requires_grad and _mode.enabled):
+            return Tensor._make(out, False, None)
+        step = ReplayedStep()
+        step.trace, step.fns = self, fns
+        leaves = tuple(self._leaf(args, ref) for ref in self.leaves)
+        step.inputs = leaves
+        step.needs_input_grad = tuple([t.requires_grad for t in leaves])
+        step.saved = tuple([t.data for t in leaves])  # what the version check looks at
+        step.params = {}
+        step.freed = False
+        step.tick = versions.last_tick
+        step.seq = next_creation()
+        return Tensor._make(out, True, step)
+
+    # ----- values by where they come from
+    def _value(self, args: tuple, values: list, ref: tuple) -> Any:
+        kind = ref[0]
+        if kind == "slot":
+            return values[ref[1]]
+        if kind == "arg":
+            return args[ref[1]].data
+        if kind == "external":
+            return self.externals[ref[1]].data
+        if kind == "copy":  # a fresh private copy, as Tensor(...) and constants make eagerly
+            source = ref[1]
+            value = source[1] if source[0] == "literal" else _data(args[source[1]])
+            return np.array(value, dtype=ref[2])
+        return ref[1]  # a literal
+
+    def _param(self, args: tuple, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(self._param(args, v) for v in value)
+        if isinstance(value, ParamArray):
+            return self._value(args, [], value.source)
+        return value
+
+    def _leaf(self, args: tuple, ref: tuple) -> Tensor:
+        return args[ref[1]] if ref[0] == "arg" else self.externals[ref[1]]
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+class ReplayedStep(Function):
+    """A replayed call as one node of the graph: backward runs the recorded operations' own
+    backward functions, newest first, as eager backward visits them (so the sums are the same)."""
+
+    __slots__ = ("trace", "fns")
+
+    def backward(self, g: np.ndarray) -> tuple:
+        trace, fns = self.trace, self.fns
+        pending: dict[Any, Any] = {trace.out_slot: g}
+        for slot, targets in trace.schedule:
+            grad = pending.pop(slot, None)
+            if grad is None:
+                continue
+            fn = fns[slot]
+            grads = fn.backward(grad)
+            for position, target, shape, dtype in targets:
+                gi = grads[position]
+                if gi is None:
+                    continue
+                gi = conform(gi, shape, dtype, fn)
+                pending[target] = gi if target not in pending else pending[target] + gi
+        return tuple(pending.get(("leaf", k)) for k in range(len(trace.leaves)))
+
+    def recorded_input_grads(self, grad: Any, output: Any) -> list:
+        raise RuntimeError(
+            "a compiled step's result cannot be differentiated twice (its backward runs on plain "
+            "arrays); for gradients of gradients call the function itself, not its compiled form"
+        )
+
+    def free(self, released: Any = None) -> None:
+        super().free(released)
+        self.fns = None
+
+
+def next_creation() -> int:
+    from .function import _creation_order
+
+    return next(_creation_order)
