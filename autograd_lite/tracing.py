@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import engine, versions
-from .function import Function, _as_array_in_saved, conform
+from .function import Function, _as_array_in_saved, _creation_order, conform
 from .grad_mode import _mode
 from .tensor import Tensor
 
@@ -224,7 +224,12 @@ class Trace:
     """One recorded call: the operations, where their inputs come from, and backward's order."""
 
     def __init__(self, recorder: Recorder, out: Tensor) -> None:
-        self.ops = recorder.ops
+        # An earlier result is referred to by its slot number alone, the common case made cheap.
+        self.ops = [
+            (cls, [r[1] if r[0] == "slot" else r for r in refs], params, needs,
+             any(isinstance(v, (ParamArray, tuple)) for v in params.values()))
+            for cls, refs, params, needs in recorder.ops
+        ]  # fmt: skip
         self.externals = recorder.externals
         self.external_kinds = [(e.shape, e.dtype, e.requires_grad) for e in self.externals]
         self.out_slot = recorder.slot_of[id(out)]
@@ -264,12 +269,14 @@ class Trace:
     def replay(self, args: tuple) -> Tensor:
         values: list[Any] = [None] * len(self.ops)
         fns: list[Function] = [None] * len(self.ops)  # type: ignore[list-item]
-        resolve = functools.partial(self._value, args, values)
-        for slot, (cls, refs, params, needs) in enumerate(self.ops):
+        value = self._value
+        for slot, (cls, refs, params, needs, dynamic) in enumerate(self.ops):
             fn = cls.__new__(cls)
             fn.needs_input_grad = needs
-            given = {k: self._param(args, v) for k, v in params.items()} if params else params
-            data = fn.forward(*[resolve(r) for r in refs], **given)
+            if dynamic:
+                params = {k: self._param(args, v) for k, v in params.items()}
+            arrays = [values[r] if r.__class__ is int else value(args, r) for r in refs]
+            data = fn.forward(*arrays, **params)
             if data.__class__ is not np.ndarray:
                 data = _as_array_in_saved(fn, data)
             values[slot], fns[slot] = data, fn
@@ -285,14 +292,12 @@ class Trace:
         step.params = {}
         step.freed = False
         step.tick = versions.last_tick
-        step.seq = next_creation()
+        step.seq = next(_creation_order)
         return Tensor._make(out, True, step)
 
     # ----- values by where they come from
-    def _value(self, args: tuple, values: list, ref: tuple) -> Any:
+    def _value(self, args: tuple, ref: tuple) -> Any:
         kind = ref[0]
-        if kind == "slot":
-            return values[ref[1]]
         if kind == "arg":
             return args[ref[1]].data
         if kind == "external":
@@ -307,7 +312,7 @@ class Trace:
         if isinstance(value, tuple):
             return tuple(self._param(args, v) for v in value)
         if isinstance(value, ParamArray):
-            return self._value(args, [], value.source)
+            return self._value(args, value.source)
         return value
 
     def _leaf(self, args: tuple, ref: tuple) -> Tensor:
@@ -337,7 +342,8 @@ class ReplayedStep(Function):
                 gi = grads[position]
                 if gi is None:
                     continue
-                gi = conform(gi, shape, dtype, fn)
+                if gi.__class__ is not np.ndarray or gi.shape != shape or gi.dtype != dtype:
+                    gi = conform(gi, shape, dtype, fn)
                 pending[target] = gi if target not in pending else pending[target] + gi
         return tuple(pending.get(("leaf", k)) for k in range(len(trace.leaves)))
 
@@ -350,9 +356,3 @@ class ReplayedStep(Function):
     def free(self, released: Any = None) -> None:
         super().free(released)
         self.fns = None
-
-
-def next_creation() -> int:
-    from .function import _creation_order
-
-    return next(_creation_order)
