@@ -38,6 +38,8 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP) $(TORCH_STAMP)
+	@if grep -q missing $(TORCH_STAMP); then \
+		echo "==> PyTorch is not installed: its cross-checks will be skipped (retry: make torch)"; fi
 	@echo "==> running the test suite; skipped tests and the reason for each are listed at the end"
 	$(PY) -m pytest -rs
 
