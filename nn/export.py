@@ -210,12 +210,17 @@ def from_torch(module: Any) -> Module:
 # ----- one layer ------------------------------------------------------------------------------
 def _leaf_to_torch(torch: Any, module: Module, spec: Converter, path: str) -> Any:
     options = {name: _to_torch_value(torch, value) for name, value in _options(spec, module)}
-    built = getattr(torch.nn, spec.name)(**options)
     state = module.state_dict()
     floats = [a.dtype for a in state.values() if np.issubdtype(a.dtype, np.floating)]
-    if floats:
-        built.to(getattr(torch, np.dtype(floats[0]).name))  # float64 stays float64
-    built.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    try:
+        built = getattr(torch.nn, spec.name)(**options)
+        if floats:
+            built.to(getattr(torch, np.dtype(floats[0]).name))  # float64 stays float64
+        built.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    except (TypeError, ValueError, RuntimeError) as err:  # e.g. an option torch's layer lacks
+        raise ValueError(
+            f"nn.to_torch: {type(module).__name__} at {_where(path)} could not be converted: {err}"
+        ) from err
     return built
 
 

@@ -336,3 +336,11 @@ def test_from_torch_refuses_options_nn_does_not_have(torch):
         nn.from_torch(torch.nn.Embedding(4, 2, max_norm=1.0))
     with pytest.raises(ValueError, match=r"Linear at '0' holds float16 values.*module\.double\(\)"):
         nn.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2).half()))
+
+
+def test_a_layer_torch_cannot_build_is_named(torch, monkeypatch):
+    broken = export.Converter("Tanh", (("bogus_option", lambda module: 1),))
+    others = [spec for spec in export.CONVERTERS if spec.name != "Tanh"]
+    monkeypatch.setattr(export, "CONVERTERS", (*others, broken))
+    with pytest.raises(ValueError, match=r"to_torch: Tanh at '1' could not be converted: .*bogus"):
+        nn.to_torch(nn.Sequential(nn.Linear(2, 2), nn.Tanh()))
