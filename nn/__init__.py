@@ -5,7 +5,7 @@
 >>> opt = nn.optim.SGD(model.parameters(), lr=0.5)
 """
 
-from . import functional, init, optim
+from . import functional, init, optim, utils
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList
 from .dropout import Dropout
@@ -61,4 +61,5 @@ __all__ = [
     "optim",
     "save",
     "to_torch",
+    "utils",
 ]

@@ -6,8 +6,10 @@ backward through a graph that saved the old values raises instead of giving a wr
 skips parameters whose ``.grad`` is None; ``zero_grad()`` sets every ``.grad`` to None.
 """
 
-from .adam import Adam
+from . import lr_scheduler
+from .adam import Adam, AdamW
 from .optimizer import Optimizer, required
+from .rmsprop import Adagrad, RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "Optimizer", "required"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "required"]

@@ -1,4 +1,4 @@
-"""``Adam``, with ``torch.optim.Adam``'s options and numbers."""
+"""``Adam`` and ``AdamW``, with ``torch.optim``'s options and numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from .optimizer import Optimizer, check_flag, check_nonnegative
 
 class Adam(Optimizer):
     """``torch.optim.Adam``'s rule, step t = 1, 2, ..., gradient g (−g with ``maximize``):
-    g ← g + weight_decay · p,  m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,
+    g ← g + weight_decay · p (with ``decoupled_weight_decay`` instead p ← p (1 − lr · weight_decay),
+    AdamW's rule),  m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,
     with ``amsgrad`` v̂ ← max(v̂, v) replaces v below,
     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps).
     State entries: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), and ``max_exp_avg_sq`` (v̂).
@@ -23,6 +24,7 @@ class Adam(Optimizer):
 
     _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _state_counts = ("step",)
+    _decoupled = False  # AdamW's default and requirement
 
     def __init__(
         self,
@@ -34,6 +36,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -42,15 +45,19 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
-        self._check_group(defaults, "Adam")
+        self._check_group(defaults, self._name)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
         for key in ("lr", "eps", "weight_decay"):
             check_nonnegative(group, key, where)
-        for key in ("amsgrad", "maximize"):
+        group.setdefault("decoupled_weight_decay", self._decoupled)  # older state dicts lack it
+        for key in ("amsgrad", "maximize", "decoupled_weight_decay"):
             check_flag(group, key, where)
+        if self._decoupled and not group["decoupled_weight_decay"]:
+            raise ValueError(f"{where}: AdamW always decouples weight decay; use Adam otherwise")
         betas = group["betas"]
         ok = isinstance(betas, (tuple, list)) and len(betas) == 2
         ok = ok and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas)
@@ -81,7 +88,9 @@ class Adam(Optimizer):
                         if group["amsgrad"]:
                             state["max_exp_avg_sq"] = np.zeros_like(p.data)
                     state["step"] += 1
-                    if group["weight_decay"]:
+                    if group["weight_decay"] and group["decoupled_weight_decay"]:
+                        p.mul_(1 - group["lr"] * group["weight_decay"])
+                    elif group["weight_decay"]:
                         g = g + group["weight_decay"] * p.data
                     m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
                     m += (1 - beta1) * (g - m)  # = β₁m + (1 − β₁)g, written as torch's lerp
@@ -92,3 +101,36 @@ class Adam(Optimizer):
                     step_size = group["lr"] / (1 - beta1**t)
                     denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
                     p.sub_(step_size * (m / denom))  # computed, then subtracted: the old bits
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), ``torch.optim.AdamW``'s rule:
+    each step first shrinks p ← p (1 − lr · weight_decay), then takes the Adam step with the
+    plain gradient. Unlike Adam's ``weight_decay`` (an L2 term added to the gradient, which the
+    adaptive scaling then divides away for parameters with large gradients), every weight decays
+    at the same rate. ``weight_decay`` defaults to 0.01, as in PyTorch.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
