@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,9 +126,6 @@ def examples_path(monkeypatch):
 
 
 def test_the_222_stop_draws_its_graph_with_gradients(examples_path, tmp_path, capsys):
-    pytest.importorskip("matplotlib")
-    import shutil
-
     import worked_example_222
 
     if shutil.which("dot") is None:
