@@ -29,7 +29,7 @@ class Sub(Function):
         return x - y
 
     def backward(self, g):
-        return g, -g
+        return g, (-g if self.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -41,7 +41,8 @@ class Mul(Function):
 
     def backward(self, g):
         x, y = self.saved
-        return g * y, g * x
+        need_x, need_y = self.needs_input_grad  # a constant operand needs no gradient
+        return (g * y if need_x else None), (g * x if need_y else None)
 
 
 class Div(Function):
@@ -54,7 +55,7 @@ class Div(Function):
     def backward(self, g):
         x, y = self.saved
         gx = g / y
-        return gx, -gx * x / y
+        return gx, (-gx * x / y if self.needs_input_grad[1] else None)
 
 
 class Neg(Function):
