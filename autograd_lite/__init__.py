@@ -37,9 +37,10 @@ __all__ = [
 __all__ += ["cat", "clamp", "clip", "logaddexp", "maximum", "minimum"]  # PyTorch's/NumPy's names
 
 try:  # the pictures and the verification report (their own modules, added beside the engine)
+    from .explain import explain  # noqa: F401
     from .graph import draw_graph  # noqa: F401
 
-    __all__.append("draw_graph")
+    __all__ += ["draw_graph", "explain"]
 except ImportError:  # pragma: no cover
     pass
 try:
