@@ -24,6 +24,7 @@ import numpy as np
 import autograd_lite
 import autograd_lite.ops
 from autograd_lite import Function, Tensor, draw_graph
+from autograd_lite import functions as functions_module
 from autograd_lite import tensor as tensor_module
 from autograd_lite.graph import render
 
@@ -45,6 +46,8 @@ OPERATORS = {
     "__matmul__": "a @ b",
     "__rmatmul__": "a @ b",
     "__neg__": "-a",
+    "__mod__": "a % b",
+    "__rmod__": "a % b",
     "__getitem__": "a[index]",
     "T": "a.T",
 }
@@ -72,8 +75,9 @@ def operation_classes() -> list[tuple[object, list[type]]]:
 def spellings() -> dict[str, list[str]]:
     """Operation class name -> how a user reaches it (operators, Tensor methods, free functions).
 
-    Read from the source of Tensor's members and of autograd_lite.tensor's functions, looking for
-    ``SomeOperation.apply``, so that the list follows the code.
+    Read from the source of Tensor's members and of the functions of autograd_lite.tensor and
+    autograd_lite.functions, looking for ``SomeOperation.apply``, so that the list follows the
+    code.
     """
     found: dict[str, list[str]] = {}
 
@@ -94,10 +98,11 @@ def spellings() -> dict[str, list[str]]:
             note(target, OPERATORS[name])
         elif not name.startswith("_"):
             note(target, f"a.{name}()")
-    for name, member in vars(tensor_module).items():
-        if inspect.isfunction(member) and member.__module__ == tensor_module.__name__:
-            if not name.startswith("_") and hasattr(autograd_lite, name):
-                note(member, f"autograd_lite.{name}()")
+    for module in (tensor_module, functions_module):
+        for name, member in vars(module).items():
+            if inspect.isfunction(member) and member.__module__ == module.__name__:
+                if not name.startswith("_") and hasattr(autograd_lite, name):
+                    note(member, f"autograd_lite.{name}()")
     return found
 
 
