@@ -38,20 +38,34 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "cross_entropy",
     "dropout",
+    "elu",
     "embedding",
+    "gelu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
     "huber_loss",
     "l1_loss",
     "layer_norm",
+    "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
+    "mish",
     "mse_loss",
     "nll_loss",
     "relu",
+    "relu6",
+    "selu",
     "sigmoid",
+    "silu",
     "smooth_l1_loss",
     "softmax",
+    "softplus",
+    "softsign",
     "tanh",
 ]
 
@@ -67,9 +81,95 @@ def tanh(x: Tensor) -> Tensor:
     return _tensor(x, "tanh").tanh()
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0), elementwise (gradient 0 at x = 0, as PyTorch)."""
+    _no_inplace("relu", inplace)
     return _tensor(x, "relu").relu()
+
+
+# The rest of the activation family: each is one operation of autograd_lite (a Tensor method,
+# with its derivative in docs/operations.md); these add PyTorch's signatures. ``inplace=True`` is
+# refused as for dropout.
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x >= 0, negative_slope · x below."""
+    _no_inplace("leaky_relu", inplace)
+    return _tensor(input, "leaky_relu").leaky_relu(negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x − 1) below."""
+    _no_inplace("elu", inplace)
+    return _tensor(input, "elu").elu(alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale · elu(x, alpha) with SELU's fixed constants (self-normalising networks)."""
+    _no_inplace("selu", inplace)
+    return _tensor(input, "selu").selu()
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^(x/alpha) − 1) below."""
+    _no_inplace("celu", inplace)
+    return _tensor(input, "celu").celu(alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x · Φ(x) (Φ the standard normal CDF), or its tanh approximation (``"tanh"``)."""
+    return _tensor(input, "gelu").gelu(approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · σ(x) (also called swish)."""
+    _no_inplace("silu", inplace)
+    return _tensor(input, "silu").silu()
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x))."""
+    _no_inplace("mish", inplace)
+    return _tensor(input, "mish").mish()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    return _tensor(input, "softplus").softplus(beta, threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return _tensor(input, "softsign").softsign()
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    _no_inplace("hardtanh", inplace)
+    return _tensor(input, "hardtanh").hardtanh(min_val, max_val)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """x/6 + 1/2 clipped to [0, 1]."""
+    _no_inplace("hardsigmoid", inplace)
+    return _tensor(input, "hardsigmoid").hardsigmoid()
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · hardsigmoid(x)."""
+    _no_inplace("hardswish", inplace)
+    return _tensor(input, "hardswish").hardswish()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """x clipped to [0, 6]."""
+    _no_inplace("relu6", inplace)
+    return _tensor(input, "relu6").relu6()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x) = −softplus(−x), finite for large |x|."""
+    return _tensor(input, "logsigmoid").logsigmoid()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
