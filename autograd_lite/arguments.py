@@ -40,14 +40,17 @@ def reduction(
     The axis may be None (all), an int or a tuple/list of ints, negative ones counting from the
     end; on a 0-d tensor 0 and -1 mean its one element, as in PyTorch (NumPy would refuse them).
     """
-    if dim is not None and axis is not None and dim != axis:
-        raise TypeError(
-            f"{what}: give the axis once, as dim= or axis=; got dim={dim!r} and axis={axis!r}"
-        )
-    axis = dim if dim is not None else axis
-    keep = bool(keepdims) or bool(keepdim)
+    if dim is not None:
+        if axis is not None and dim != axis:
+            raise TypeError(
+                f"{what}: give the axis once, as dim= or axis=; got dim={dim!r} and axis={axis!r}"
+            )
+        axis = dim
+    keep = bool(keepdims or keepdim)
     if axis is None:
         return None, keep
+    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, on every sum(axis)
+        return axis, keep
     # Checked, but passed on as given (a negative axis stays negative, as graph pictures show it)
     if isinstance(axis, (tuple, list)):
         axes = tuple(_int(a, what) for a in axis)
