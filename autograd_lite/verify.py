@@ -11,13 +11,18 @@ disagree, because a NaN gradient is never verified.
 
 The report has one row per parameter; names missing on either side, shapes that do not match and
 manual gradients that are not numeric are failing rows with a note, never exceptions, so one run
-shows everything that is wrong. Calls that cannot be run at all raise: arguments of the wrong kind
-are a ``TypeError`` naming the argument, a parameter value that is not numeric a ``TypeError``
-naming its key, tolerances that are not finite numbers ≥ 0 a ``ValueError``.
+shows everything that is wrong. A failing row also says when the whole gradient is wrong in one
+recognisable way (a constant factor such as a missing 1/N, a flipped sign, a transpose, all
+zeros), and when several fail the report names the one closest to the loss: a backward pass
+written by hand computes it first, and its mistake spoils every gradient computed from it.
+Calls that cannot be run at all raise: arguments of the wrong kind are a ``TypeError`` naming the
+argument, a parameter value that is not numeric a ``TypeError`` naming its key, tolerances that
+are not finite numbers ≥ 0 a ``ValueError``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +43,10 @@ class GradientRow:
     Both errors are 0 where a and m are the same infinity, inf where only one side is infinite or
     the infinities differ in sign, and NaN when a NaN is on either side.
     For a failing comparison, ``worst_index`` is the element that misses the tolerance by the most,
-    and ``autodiff_value``/``manual_value`` are the two gradients there.
+    and ``autodiff_value``/``manual_value`` are the two gradients there; ``pattern`` says how the
+    manual gradient relates to autodiff's when it does so everywhere ("manual = 16.0 × autodiff
+    everywhere: a missing 1/N?"). ``distance`` is the number of operations between the parameter
+    and the loss (None when the loss does not use it).
     """
 
     name: str
@@ -50,6 +58,8 @@ class GradientRow:
     autodiff_value: float | None = None
     manual_value: float | None = None
     note: str = ""
+    pattern: str = ""
+    distance: int | None = None
 
 
 @dataclass
@@ -70,6 +80,15 @@ class GradientReport:
     def failed(self) -> list[str]:
         """The names of the failing rows, in table order."""
         return [row.name for row in self.rows if not row.ok]
+
+    @property
+    def closest_to_loss(self) -> str | None:
+        """The failing parameter with the fewest operations between it and the loss (the first in
+        table order on a tie), or None when fewer than two parameters of the loss fail."""
+        failing = [row for row in self.rows if not row.ok and row.distance is not None]
+        if len(failing) < 2:
+            return None
+        return min(failing, key=lambda row: row.distance).name
 
     def __getitem__(self, name: str) -> GradientRow:
         for row in self.rows:
@@ -99,6 +118,14 @@ class GradientReport:
         lines.append(
             f"ok: |autodiff - manual| <= {self.atol:g} + {self.rtol:g}*|autodiff| elementwise"
         )
+        closest = self.closest_to_loss
+        if closest is not None:
+            steps = self[closest].distance
+            lines.append(
+                f"closest to the loss among the failing: {closest} ({steps} operation"
+                f"{'s' if steps != 1 else ''} away); a hand-written backward pass reaches it "
+                "first and passes its mistakes on: fix it first"
+            )
         lines.append(self.verdict)
         return "\n".join(line.rstrip() for line in lines)
 
@@ -156,6 +183,7 @@ def verify_gradients(
     }
     loss = loss_fn(dict(tensors))
     _check_loss(loss)
+    distances = _operations_to(loss)
     loss.backward()
 
     rows = []
@@ -165,6 +193,9 @@ def verify_gradients(
             rows.append(_missing_row(name, t.shape, "no manual gradient given for this parameter"))
         else:
             rows.append(_compare(name, autodiff, manual_grads[name], atol, rtol))
+    for row in rows:
+        if row.name in tensors:
+            row.distance = distances.get(id(tensors[row.name]))
     for name, value in manual_grads.items():
         if name not in tensors:
             shape = np.shape(value) if _is_numeric(value) else None
@@ -242,7 +273,58 @@ def _compare(name: str, autodiff: np.ndarray, manual: Any, atol: float, rtol: fl
         row.worst_index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), diff.shape))
         row.autodiff_value = float(autodiff[row.worst_index])
         row.manual_value = float(manual[row.worst_index])
+        row.pattern = _pattern(autodiff, manual, atol, rtol)
     return row
+
+
+def _pattern(autodiff: np.ndarray, manual: np.ndarray, atol: float, rtol: float) -> str:
+    """How ``manual`` relates to ``autodiff`` everywhere, if in one of the ways a derivation by
+    hand typically goes wrong; "" if in none of them (or if anything is not finite)."""
+    if not (np.isfinite(autodiff).all() and np.isfinite(manual).all()) or not autodiff.size:
+        return ""
+    if np.count_nonzero(autodiff) < 2:  # one number fits any factor: no pattern to read
+        return ""
+    if not np.any(manual):
+        return "manual is all zeros: was this gradient never computed, or never added to?"
+
+    def matches(expected: np.ndarray) -> bool:  # the report's own tolerance, expected as reference
+        return bool(np.all(np.abs(expected - manual) <= atol + rtol * np.abs(expected)))
+
+    factor = float(np.vdot(autodiff, manual) / np.vdot(autodiff, autodiff))  # least squares
+    if matches(factor * autodiff) and not math.isclose(factor, 1.0, rel_tol=rtol):
+        if math.isclose(factor, -1.0, rel_tol=rtol):
+            return "manual = -autodiff everywhere: a flipped sign (output - target the other way?)"
+        near = round(factor)
+        shown = (
+            f"{near:.1f}" if near and math.isclose(factor, near, rel_tol=1e-9) else f"{factor:.6g}"
+        )
+        if factor > 1:
+            guess = "a missing 1/N?"
+        elif 0 < factor < 1:
+            guess = "an extra factor (1/N taken twice?)"
+        else:
+            guess = "a flipped sign and a factor?"
+        return f"manual = {shown} × autodiff everywhere: {guess}"
+    if autodiff.ndim == 2 and autodiff.shape[0] == autodiff.shape[1] and matches(autodiff.T):
+        return "manual = autodiffᵀ everywhere: transposed (x.T @ g vs g.T @ x?)"
+    return ""
+
+
+def _operations_to(loss: Tensor) -> dict[int, int]:
+    """id(tensor) -> the fewest operations between it and ``loss`` (breadth-first from the loss)."""
+    distance = {id(loss): 0}
+    frontier = [loss]
+    while frontier:
+        following = []
+        for t in frontier:
+            if t._ctx is None:
+                continue
+            for parent in t._ctx.inputs:
+                if id(parent) not in distance:
+                    distance[id(parent)] = distance[id(t)] + 1
+                    following.append(parent)
+        frontier = following
+    return distance
 
 
 def _missing_row(name: str, shape: tuple[int, ...] | None, note: str) -> GradientRow:
@@ -285,7 +367,8 @@ def _detail(row: GradientRow) -> str:
         return row.note
     if row.ok or row.worst_index is None:
         return ""
-    return (
+    text = (
         f"at {list(row.worst_index)}: autodiff {row.autodiff_value:.6g}, "
         f"manual {row.manual_value:.6g}"
     )
+    return f"{text}; {row.pattern}" if row.pattern else text
