@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .ops import elementwise as ew
-from .ops import linalg
+from .ops import exp_log, linalg, piecewise, special
 
 
 def _tensor_class() -> type:
@@ -40,6 +40,20 @@ UFUNC_OPERATIONS: dict[Any, Callable[..., Any]] = {
     np.sqrt: ew.Sqrt.apply,
     np.absolute: ew.Abs.apply,
     np.tanh: ew.Tanh.apply,
+    np.remainder: piecewise.Mod.apply,
+    np.maximum: piecewise.Maximum.apply,
+    np.minimum: piecewise.Minimum.apply,
+    np.sign: piecewise.Sign.apply,
+    np.square: exp_log.Square.apply,
+    np.reciprocal: exp_log.Reciprocal.apply,
+    np.log1p: exp_log.Log1p.apply,
+    np.expm1: exp_log.Expm1.apply,
+    np.log2: exp_log.Log2.apply,
+    np.log10: exp_log.Log10.apply,
+    np.exp2: exp_log.Exp2.apply,
+    np.logaddexp: exp_log.LogAddExp.apply,
+    np.sin: special.Sin.apply,
+    np.cos: special.Cos.apply,
 }
 
 # array function -> how to call the Tensor method or free function with NumPy's arguments
@@ -64,6 +78,28 @@ FUNCTION_OPERATIONS: dict[Any, Callable[..., Any]] = {
     np.concatenate: lambda arrays, axis=0: _free("concatenate")(arrays, axis=axis),
     np.stack: lambda arrays, axis=0: _free("stack")(arrays, axis=axis),
     np.where: lambda cond, a, b: _free("where")(cond, a, b),
+    np.clip: lambda a, a_min=None, a_max=None: _as(a).clip(a_min, a_max),
+    np.min: lambda a, axis=None, out=None, keepdims=False: _reduction(
+        "min", a, axis, keepdims, None, out
+    ),
+    np.amin: lambda a, axis=None, out=None, keepdims=False: _reduction(
+        "min", a, axis, keepdims, None, out
+    ),
+    np.prod: lambda a, axis=None, dtype=None, out=None, keepdims=False: _reduction(
+        "prod", a, axis, keepdims, dtype, out
+    ),
+    np.var: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _as(a).var(
+        axis=axis, keepdims=keepdims, correction=ddof
+    ),
+    np.std: lambda a, axis=None, dtype=None, out=None, ddof=0, keepdims=False: _as(a).std(
+        axis=axis, keepdims=keepdims, correction=ddof
+    ),
+    np.squeeze: lambda a, axis=None: _as(a).squeeze(axis),
+    np.expand_dims: lambda a, axis: _as(a).unsqueeze(axis),
+    np.flip: lambda a, axis=None: _as(a).flip(*(() if axis is None else np.atleast_1d(axis))),
+    np.tile: lambda a, reps: _as(a).tile(*np.atleast_1d(reps)),
+    np.swapaxes: lambda a, axis1, axis2: _as(a).swapaxes(axis1, axis2),
+    np.broadcast_to: lambda a, shape: _as(a).broadcast_to(shape),
 }
 
 
@@ -104,28 +140,12 @@ def _needs_grad(values: Any) -> bool:
     return False
 
 
-# What to write instead, for NumPy functions people reach for that have no operation of their own
-SUGGESTIONS = {
-    "np.maximum": "autograd_lite.where(a > b, a, b), or t.relu() for np.maximum(t, 0)",
-    "np.minimum": "autograd_lite.where(a < b, a, b)",
-    "np.clip": "autograd_lite.where(t < lo, lo, autograd_lite.where(t > hi, hi, t))",
-    "np.square": "t * t or t ** 2",
-    "np.log1p": "(1 + t).log()",
-    "np.expm1": "t.exp() - 1",
-    "np.amin": "-(-t).max(axis)",
-    "np.min": "-(-t).max(axis)",
-}
-
-
 def _refuse(what: str) -> TypeError:
-    instead = SUGGESTIONS.get(
-        what,
-        "the Tensor's own operations (t.exp(), t.sum(), t.reshape(...), "
-        "autograd_lite.concatenate, ...)",
-    )
     return TypeError(
         f"{what} on a Tensor that requires grad would give a plain array and drop the graph "
-        f"silently. Use {instead}; for the values alone, call it on t.data or t.detach()"
+        f"silently. Build it from the Tensor's own operations (t.exp(), t.clamp(...), t.sum(), "
+        f"autograd_lite.where, ...: every one is in docs/operations.md); for the values alone, "
+        f"call it on t.data or t.detach()"
     )
 
 
