@@ -280,7 +280,9 @@ def _module_owners(order: list, model: Any) -> tuple[dict[int, str], dict[str, A
                     owner.setdefault(id(t), name)
                 elif t._ctx is not None and any(id(p) in derived for p in t._ctx.inputs):
                     owner.setdefault(id(t), name)
-                    if all(id(p) in derived or not p.requires_grad for p in t._ctx.inputs):
+                    # made from the parameters alone (W.T) it is the module's too; a constant of
+                    # more than one number is data from outside (the input x)
+                    if all(id(p) in derived or p.size == 1 for p in t._ctx.inputs):
                         derived.add(id(t))
     return owner, dict(modules)
 
