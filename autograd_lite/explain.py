@@ -586,7 +586,7 @@ class _ElementGraph:
         """How a formula calls ``t`` (element ``element`` of it, if known): its label, or for an
         unnamed intermediate between waypoints the expression that made it."""
         if id(t) not in self.waypoints and t._ctx is not None and not t.name:
-            return _wrap(_expression(t, self.labels, 2))
+            return _wrap(_expression(t, self.labels, 2, element))
         label = self.labels.get(id(t), "?")
         if element is not None and t.size > 1:
             label += f"[{','.join(str(int(i)) for i in element)}]"
@@ -754,14 +754,25 @@ _INFIX = {"Add": " + ", "Sub": " − ", "Mul": "·", "Div": "/", "MatMul": " @ "
 _FUNCTIONS = {"Exp": "exp", "Log": "ln", "Sqrt": "√", "Tanh": "tanh", "Sigmoid": "σ"}
 
 
-def _expression(t: Tensor, labels: dict[int, str], depth: int) -> str:
-    """A short formula for an unnamed intermediate, from the operations that made it."""
+def _expression(t: Tensor, labels: dict[int, str], depth: int, element: Any = None) -> str:
+    """A short formula for an unnamed intermediate, from the operations that made it (about its
+    ``element`` when known, through the elementwise operations)."""
     if t._ctx is None or t.name:
-        return labels.get(id(t), "?")
+        label = labels.get(id(t), "?")
+        if element is not None and t.size > 1:
+            label += f"[{','.join(str(int(i)) for i in element)}]"
+        return label
     if depth == 0:
         return "…"
     fn = t._ctx
-    args = [_expression(p, labels, depth - 1) for p in fn.inputs]
+    elementwise = fn.name in _INFIX and fn.name != "MatMul" or fn.name in ("Neg", "PowScalar")
+    elementwise = elementwise or fn.name in _FUNCTIONS
+    args = [
+        _expression(
+            p, labels, depth - 1, _input_index(element, t.shape, p.shape) if elementwise else None
+        )
+        for p in fn.inputs
+    ]
     if fn.name in _INFIX and len(args) == 2:
         return _INFIX[fn.name].join(_wrap(a) if fn.name != "Add" else a for a in args)
     if fn.name == "Neg":

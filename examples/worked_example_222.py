@@ -4,7 +4,8 @@ Forward pass, squared error E = Σ ½(t − o)², one step of gradient descent (
 biases fixed), then 10,000 steps. Every number is printed beside the tutorial's figure and the
 script exits non-zero if they disagree. The computation graph, with every value and gradient at
 the tutorial's weights, is drawn to ``examples/out/worked_example_222_graph.svg`` (without
-Graphviz's ``dot`` program: its DOT text, ``.dot``, and the command that renders it).
+Graphviz's ``dot`` program: its DOT text, ``.dot``, and the command that renders it), and
+``explain`` writes out the chain rule for ∂E/∂w5 and ∂E/∂w1 as the tutorial does.
 
 The tutorial's own figures after the first step update the hidden weights with the already-updated
 output weights. This script does plain gradient descent, every gradient taken at the original
@@ -15,12 +16,13 @@ the tutorial's 0.291027924, and E after 10,000 steps is 3.5101878e-05 (the tutor
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 from _shared import Checks, out_dir_for
 
-from autograd_lite import Tensor, draw_graph, no_grad
+from autograd_lite import Tensor, draw_graph, explain, no_grad
 from autograd_lite.graph import DotNotFoundError, render
 
 X = np.array([0.05, 0.10])
@@ -42,6 +44,9 @@ TUTORIAL = {
     "w1..w4": [0.149780716, 0.19956143, 0.24975114, 0.29950229],
     "w5..w8": [0.35891648, 0.408666186, 0.511301270, 0.561370121],
 }
+# The tutorial's chain rule: ∂E/∂w5 = 0.74136507 × 0.186815602 × 0.593269992 = 0.082167041,
+# ∂E/∂w1 = 0.036350306 × 0.241300709 × 0.05 = 0.000438568.
+TUTORIAL_GRADIENTS = {"∂E/∂w5": 0.082167041, "∂E/∂w1": 0.000438568}
 PLAIN_GD_E_AFTER_1 = 0.2910277737
 PLAIN_GD_E_AFTER_10000 = 3.5101878e-05
 
@@ -78,6 +83,19 @@ def draw(out_dir: str | Path | None = None) -> Path:
         return path
     print(f"  computation graph with values and gradients drawn to {path}")
     return path
+
+
+def explain_w5_w1(checks: Checks) -> None:
+    """Print the chain rule for ∂E/∂w5 and ∂E/∂w1 read off the recorded graph by ``explain``
+    (w5 is w_output[0, 0], w1 is w_hidden[0, 0]) and check the results against the tutorial's."""
+    w_hidden = Tensor(W_HIDDEN, requires_grad=True, name="w_hidden")
+    w_output = Tensor(W_OUTPUT, requires_grad=True, name="w_output")
+    error = forward(w_hidden, w_output)["E_total"]
+    for label, weight in (("∂E/∂w5", w_output), ("∂E/∂w1", w_hidden)):
+        explanation = explain(error, weight, index=(0, 0))
+        print(f"{label}, w{label[-1]} being {weight.name}[0, 0]:")
+        print(textwrap.indent(str(explanation), "  "))
+        check(checks, label, explanation.value, TUTORIAL_GRADIENTS[label], 9)
 
 
 def train(steps: int, log_every: int = 0) -> tuple[Tensor, Tensor, list[float]]:
@@ -126,6 +144,8 @@ def main(steps: int = 10_000, out_dir: str | Path | None = None) -> int:
         check(checks, *args)
     print("The computation graph, every value and gradient at the tutorial's weights:")
     draw(out_dir)
+    print("The chain rule, written out by explain():")
+    explain_w5_w1(checks)
     w_hidden, w_output, errors = train(1)
     print("After one step of gradient descent (learning rate 0.5, biases fixed):")
     check(checks, "w5..w8", w_output.data.ravel(), TUTORIAL["w5..w8"], 8)

@@ -8,6 +8,9 @@ from the network's definition), so a figure is never taken from the code under t
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -195,6 +198,7 @@ def test_matrix_form_gives_the_same_factors_for_w5():
     for link, figure in zip(e.links, ["0.74136507", "0.186815602", "0.593269992"], strict=True):
         assert close_to_figure(link.value, figure)
     assert close_to_figure(e.value, "0.082167041")
+    assert e.links[0].formula == "0.5 · 2·(target[0] − out_o[0]) · (−1)"  # through the Sum
     assert e.links[1].formula == "out_o[0](1 − out_o[0])"
 
 
@@ -230,3 +234,21 @@ def test_values_equal_backwards_gradients_for_every_weight_and_intermediate():
         for index in np.ndindex(t.shape):
             value = explain(v["E_total"], t, index=index).value
             assert value == pytest.approx(t.grad[index], rel=1e-12, abs=1e-15), (name, index)
+
+
+def test_the_demo_prints_the_explanations_of_w5_and_w1(capsys):
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    sys.path.insert(0, str(examples))
+    try:
+        import worked_example_222 as example
+        from _shared import Checks
+    finally:
+        sys.path.remove(str(examples))
+    checks = Checks("explain")
+    example.explain_w5_w1(checks)
+    assert checks.exit_code() == 0
+    out = capsys.readouterr().out
+    assert "∂E_total/∂w_output[0,0] = 0.082167041" in out
+    assert "= 0.74136507 × 0.186815602 × 0.593269992" in out
+    assert "∂E_total/∂w_hidden[0,0] = 0.000438568" in out
+    assert "sum: 0.055399425 + (-0.019049118) = 0.036350306" in out
