@@ -26,6 +26,7 @@ pytest.importorskip("tqdm")
 import breast_cancer  # noqa: E402
 import demo  # noqa: E402
 import digits  # noqa: E402
+import digits_regularised  # noqa: E402
 import hessian_newton_222  # noqa: E402
 import linear_221_symmetry  # noqa: E402
 import planar_tanh_sigmoid  # noqa: E402
@@ -127,6 +128,16 @@ def test_digits_full_length_reaches_97_percent(tmp_path):
 
 def test_digits_fails_loudly_below_the_floor(tmp_path, capsys):
     assert digits.main(epochs=1, accuracy_floor=0.999, out_dir=tmp_path) == 1
+    assert "test accuracy" in capsys.readouterr().err
+
+
+def test_digits_regularised_full_length_reaches_the_plain_recipe():
+    # Dropout + AdamW + cosine schedule + label smoothing, 30 epochs: >= 0.97 and >= digits.py's.
+    assert digits_regularised.main() == 0
+
+
+def test_digits_regularised_fails_loudly_below_the_floor(capsys):
+    assert digits_regularised.main(epochs=1, accuracy_floor=0.999, compare=False) == 1
     assert "test accuracy" in capsys.readouterr().err
 
 
