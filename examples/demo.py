@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import breast_cancer  # noqa: E402
 import digits  # noqa: E402
+import digits_regularised  # noqa: E402
 import hessian_newton_222  # noqa: E402
 import linear_221_symmetry  # noqa: E402
 import planar_tanh_sigmoid  # noqa: E402
@@ -69,6 +70,10 @@ def tour(
         ),
         ("breast cancer: sigmoid hidden layer", lambda: breast_cancer.main(*cancer)),
         ("digits: MLP, Adam, minibatches", lambda: digits.main(*digit, out_dir=out)),
+        (
+            "digits: Dropout, AdamW, cosine schedule, label smoothing",
+            lambda: digits_regularised.main(*digit, compare=not quick),
+        ),
     ]
     manual_backprop = optional_manual_backprop_check()
     if manual_backprop is not None:
