@@ -317,8 +317,14 @@ class Module:
                     f"load_state_dict: shape mismatch for key {name!r}: the state dict has shape "
                     f"{array.shape} but the parameter has shape {parameter.shape}"
                 )
-            # An integer buffer (num_batches_tracked) takes a whole float too; copy_ alone
-            # refuses float -> int.
+            # An integer buffer (num_batches_tracked) takes a whole float too (copy_ alone
+            # refuses float -> int), but not a fraction, which the cast would cut silently.
+            if parameter.dtype.kind in "iu" and array.dtype.kind == "f":
+                if not np.array_equal(array, np.round(array)):
+                    raise ValueError(
+                        f"load_state_dict: key {name!r} is an integer buffer but the state dict "
+                        f"holds fractions ({array.ravel()[:3].tolist()})"
+                    )
             arrays[name] = array.astype(parameter.dtype, copy=False)
         from autograd_lite import no_grad  # here: the rest of this module records as usual
 

@@ -202,6 +202,20 @@ def test_embedding_padding_row_is_zero_and_gets_no_gradient():
     assert abs(first.mean()) < 0.1 and abs(first.std() - 1) < 0.05  # N(0, 1), as PyTorch
 
 
+def test_normal_and_constant_initialisers_fill_in_place():
+    t = nn.Parameter(np.zeros((200, 50)))
+    array, version = t.data, t._version
+    assert nn.init.normal_(t, 2.0, 0.5, rng=np.random.default_rng(0)) is t
+    assert t.data is array and t._version == version + 1
+    assert abs(t.data.mean() - 2.0) < 0.01 and abs(t.data.std() - 0.5) < 0.01
+    again = nn.init.normal_(nn.Parameter(np.zeros((200, 50))), 2.0, 0.5, np.random.default_rng(0))
+    np.testing.assert_array_equal(again.data, t.data)
+    nn.init.constant_(t, 0.25)
+    assert (t.data == 0.25).all()
+    with pytest.raises(ValueError, match="std >= 0"):
+        nn.init.normal_(t, std=-1.0)
+
+
 def test_embedding_errors():
     table = nn.Embedding(4, 2)
     with pytest.raises(IndexError, match=r"\[0, 4\).*\[4, -1\]"):

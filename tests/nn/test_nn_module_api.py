@@ -52,6 +52,10 @@ def test_load_state_dict_fills_buffers_in_place_and_checks_them():
     model.load_state_dict(state)
     assert model.count is count and int(count.data) == 7 and count.dtype == np.int64
     assert count._version == 1
+    state["count"] = np.array(7.5)
+    with pytest.raises(ValueError, match="'count' is an integer buffer.*fractions"):
+        model.load_state_dict(state)
+    assert int(count.data) == 7
     del state["count"]
     with pytest.raises(KeyError, match="count"):
         model.load_state_dict(state)
