@@ -174,3 +174,19 @@ def test_hook_mistakes_are_errors_that_say_what_is_wrong():
         Tensor([1.0]).register_hook(lambda g: g)
     with pytest.raises(TypeError, match="function of the gradient"):
         Tensor([1.0], requires_grad=True).register_hook("not callable")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AttributeError,
+    reason="engine.propagate sums two 0-d gradients into a NumPy scalar, which hooks.GradHooks.run "
+    "takes for a Tensor (isinstance(grad, np.ndarray) is False) and reads .data: a memoryview",
+)
+def test_a_scalar_used_twice_can_retain_its_gradient_and_be_hooked():
+    x = Tensor(0.5, requires_grad=True)
+    h = x * 2.0
+    h.retain_grad()
+    received = []
+    x.register_hook(lambda g: received.append(g))
+    (h * 3.0 + h * h).backward()  # ∂/∂h = 3 + 2h = 5, ∂/∂x = 10
+    assert h.grad == 5.0 and isinstance(received[0], np.ndarray) and x.grad == 10.0
