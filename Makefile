@@ -45,7 +45,7 @@ test: $(STAMP) $(TORCH_STAMP)
 
 bench: $(STAMP)
 	@echo "==> installing the benchmark's references (PyTorch, micrograd) where they can be had"
-	-$(PY) -m pip install --quiet -e '.[torch,bench]' --config-settings editable_mode=compat
+	-$(PY) -m pip install --quiet -e '.[torch,bench]' $(COMPAT)
 	@echo "==> running the benchmark (bench/bench.py)"
 	$(PY) bench/bench.py
 
