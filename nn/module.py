@@ -390,6 +390,14 @@ class Sequential(Module):
         self._add(str(len(self._names)), module)
         return self
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add ``module`` at the end under ``name`` (or replace the one of that name in place),
+        so that ``forward`` runs it, as PyTorch's Sequential does."""
+        if name in self._names and isinstance(module, Module):
+            setattr(self, name, module)
+        else:
+            self._add(name, module)
+
     def forward(self, x: Any) -> Any:
         for module in self:
             x = module(x)

@@ -135,6 +135,15 @@ def test_add_module_and_register_parameter_by_name():
         model.get_submodule("decoder")
 
 
+def test_sequential_add_module_runs_in_forward():
+    model = nn.Sequential(nn.Linear(2, 2, rng=np.random.default_rng(0)))
+    model.add_module("squash", nn.Tanh())
+    assert len(model) == 2 and isinstance(model[1], nn.Tanh)
+    assert np.abs(model(np.full((1, 2), 50.0)).data).max() <= 1.0
+    model.add_module("squash", nn.Sigmoid())  # replaced where it is
+    assert len(model) == 2 and isinstance(model[-1], nn.Sigmoid)
+
+
 def test_apply_visits_children_before_parents_and_returns_self():
     model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.Linear(3, 1)))
     seen = []
