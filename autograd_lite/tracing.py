@@ -2,7 +2,10 @@
 
 The first call runs ``fn`` as usual and records, operation by operation, where each input came
 from (an argument, a parameter, an earlier result, a constant) and, from the graph it built, the
-order in which backward visits the operations. Later calls with arguments of the same shapes,
+order in which backward visits the operations. The second call records again, and must record the
+same: the same operations, the same numbers, the same array objects read from outside the
+arguments (a module's constant array is the same object each time; a random mask or an array
+computed inside ``fn`` is a new one). Later calls with arguments of the same shapes,
 dtypes and ``requires_grad`` (and the same grad mode and plain-value arguments) skip Python's
 Tensor machinery: each operation's own ``forward`` runs on the arrays, and the returned Tensor's
 backward runs each operation's own ``backward`` in the recorded order, so ``.grad`` ends exactly
@@ -10,10 +13,11 @@ as eager backward leaves it, to the bit.
 
 A trace can only replay what it saw. Whatever would make a replay differ from running ``fn`` makes
 ``compile`` run ``fn`` eagerly from then on, with one warning that says why: reading a value
-(``.item()``, ``bool()``, ``float()``, ``.numpy()``), an in-place change, hooks, a NumPy array or a
-Tensor made inside ``fn`` from anything but its arguments (a random mask, a condition computed from
-``.data``), a result computed outside ``fn``. Numbers that ``fn`` reads from outside its arguments
-are taken as they were when traced: pass anything that changes between calls as an argument.
+(``.item()``, ``bool()``, ``float()``, ``.numpy()``), an in-place change, hooks, a number or an
+array that is not the same in the two recorded calls (a random mask, a condition computed from
+``.data``, ``np.arange`` inside ``fn``), a result computed outside ``fn``. Arrays read from
+outside the arguments are read afresh at each replay; numbers are constants of the trace, so
+pass anything that changes between calls as an argument.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class CompiledFunction:
     def __init__(self, fn: Callable[..., Tensor]) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.traces: dict[Any, Trace] = {}
+        self.traces: dict[Any, Trace] = {}  # confirmed: replayed
+        self.candidates: dict[Any, Trace] = {}  # recorded once: the next call must record the same
         self.eager_reason: str | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -70,7 +75,14 @@ class CompiledFunction:
         try:
             if recorder.refused:
                 raise TraceRefused(recorder.refused)
-            self.traces[key] = recorder.finish(out)
+            trace = recorder.finish(out)
+            first = self.candidates.pop(key, None)
+            if first is None or not first.still_valid():  # none yet, or its parameters changed
+                self.traces.pop(key, None)
+                self.candidates[key] = trace
+            else:
+                first.check_same(trace)
+                self.traces[key] = trace
         except TraceRefused as refusal:
             self.eager_reason = str(refusal)
             warnings.warn(
@@ -124,23 +136,12 @@ class Recorder:
     def tensor_made(self, t: Tensor, data: Any) -> None:
         """``Tensor(data)`` inside fn: a copy of an argument, or a literal constant."""
         self.kept.append(t)
-        source = self._array_source(data)
-        if source is None:
-            self.refuse("fn makes a Tensor from an array that is not one of its arguments")
-        else:
-            self.made_inside[id(t)] = ("copy", source, t.dtype)
+        self.made_inside[id(t)] = ("copy", self._array_source(data), t.dtype)
 
     def array_copied(self, original: Any, copy: np.ndarray) -> None:
         """An index array or a where condition, copied for the operation that keeps it."""
         self.kept.append(copy)
-        source = self._array_source(original)
-        if source is None:
-            self.refuse(
-                "an index array or where() condition is computed inside fn (for example from "
-                ".data, or np.arange): pass it as an argument"
-            )
-        else:
-            self.copies[id(copy)] = ("copy", source, copy.dtype)
+        self.copies[id(copy)] = ("copy", self._array_source(original), copy.dtype)
 
     def record(self, cls: type, inputs: tuple, tensors: list, params: dict, out: Tensor) -> None:
         if self.refused:
@@ -154,25 +155,20 @@ class Recorder:
     # ----- where values come from
     def _array_source(self, value: Any) -> Any:
         """('arg', i) for an argument or an argument Tensor's data; ('literal', array) for Python
-        numbers and lists; None for an array computed somewhere else."""
+        numbers and lists; ('outside', object) for any other array or Tensor, which the second
+        recorded call must read again (the same object), or the trace is refused."""
         for i, a in enumerate(self.args):
             if value is a or (isinstance(a, Tensor) and value is a.data):
                 return ("arg", i)
         if isinstance(value, (bool, int, float, list, tuple)):
             return ("literal", np.array(value))
-        return None
+        self.kept.append(value)
+        return ("outside", value)
 
     def _ref(self, given: Any, t: Tensor) -> tuple:
         if not isinstance(given, Tensor):  # an operand that Function.apply made a constant of
             if isinstance(given, np.ndarray):
-                source = self._array_source(given)
-                if source is None:
-                    self.refuse(
-                        "fn passes a NumPy array that is not one of its arguments to an operation "
-                        "(a random mask, or a value computed from .data?): pass it as an argument"
-                    )
-                    return ("literal", t.data)
-                return ("copy", source, t.dtype)
+                return ("copy", self._array_source(given), t.dtype)
             return ("literal", t.data)  # a number or a list: a constant of the trace
         key = id(given)
         if key in self.slot_of:
@@ -231,6 +227,7 @@ class Trace:
             for cls, refs, params, needs in recorder.ops
         ]  # fmt: skip
         self.externals = recorder.externals
+        self.externals_ids = [id(e) for e in self.externals]
         self.external_kinds = [(e.shape, e.dtype, e.requires_grad) for e in self.externals]
         self.out_slot = recorder.slot_of[id(out)]
         self.requires_grad = out.requires_grad
@@ -258,6 +255,25 @@ class Trace:
                     target = ref[1] if ref[0] == "slot" else ("leaf", leaf_index[ref])
                     targets.append((position, target, parent.shape, parent.dtype))
             self.schedule.append((recorder.slot_of[id(node)], targets))
+
+    def check_same(self, other: Trace) -> None:
+        """Raise ``TraceRefused`` unless ``other`` (the second recorded call) did the same."""
+        if len(self.ops) != len(other.ops) or self.externals_ids != other.externals_ids:
+            raise TraceRefused("fn does not run the same operations on every call")
+        for (cls, refs, params, needs, _), (cls2, refs2, params2, needs2, _) in zip(
+            self.ops, other.ops, strict=True
+        ):
+            if cls is not cls2 or needs != needs2 or len(refs) != len(refs2):
+                raise TraceRefused("fn does not run the same operations on every call")
+            for a, b in zip([*refs, *params.values()], [*refs2, *params2.values()], strict=True):
+                if not _same(a, b):
+                    raise TraceRefused(
+                        f"'{cls.__name__}' got a number or an array that differs between two calls "
+                        f"(a random value, np.arange or a mask computed inside fn?): pass it as an "
+                        f"argument"
+                    )
+        if self.schedule != other.schedule:
+            raise TraceRefused("fn's graph differs between two calls")
 
     def still_valid(self) -> bool:
         """The outside tensors still have the shape, dtype and requires_grad of the trace."""
@@ -303,8 +319,8 @@ class Trace:
         if kind == "external":
             return self.externals[ref[1]].data
         if kind == "copy":  # a fresh private copy, as Tensor(...) and constants make eagerly
-            source = ref[1]
-            value = source[1] if source[0] == "literal" else _data(args[source[1]])
+            where, what = ref[1]
+            value = _data(args[what]) if where == "arg" else _data(what)
             return np.array(value, dtype=ref[2])
         return ref[1]  # a literal
 
@@ -321,6 +337,24 @@ class Trace:
 
 def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two recorded references mean the same thing: literals by value (to the bit),
+    objects from outside by identity, everything else by equality."""
+    if isinstance(a, ParamArray) and isinstance(b, ParamArray):
+        return _same(a.source, b.source)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        if len(a) != len(b):
+            return False
+        if a and a[0] == "outside":
+            return a[1] is b[1]
+        return all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return np.float64(a).tobytes() == np.float64(b).tobytes()
+    return type(a) is type(b) and a == b
 
 
 class ReplayedStep(Function):
