@@ -598,43 +598,51 @@ _SUPER = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵖˣʸⁱʲⁿᵏ"
 _PLAIN = "0123456789−+pxyijnk"
 _TO_PLAIN = str.maketrans(_SUPER, _PLAIN)
 _TO_SUPER = str.maketrans("0123456789-−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
-_LETTER = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z])(?![A-Za-z0-9_])")
-_DERIVATIVE = re.compile(r"^∂([zZL])/∂([A-Za-z])([ᵢⱼₖ]*)\s*=\s*(.*)$")
+_LETTER = re.compile(r"(?<![A-Za-z_])([A-Za-z])(?![A-Za-z0-9_])")  # x, 2x, σ(x); not ln, x1
+_DERIVATIVE = re.compile(r"∂([zZL])/∂([A-Za-z])([ᵢⱼₖ]*)\s*=\s*")
+_NOTE = re.compile(r",\s+(?:taken|as|which|unlike|see|because|with|the)\b.*$")
 
 
 @functools.cache
 def _documented(cls: type) -> tuple[dict[str, tuple[str, bool, bool]], str, dict[str, str]]:
     """From an operation's docstring: {input letter: (formula, elementwise, is a VJP)}, the text
     shown when no derivative is written as ``∂z/∂x = …``, and {letter: parameter name} for the
-    constants the definition names ("for a constant number p")."""
+    constants the definition names ("for a constant number p").
+
+    A derivative runs from its ``∂z/∂x =`` to the next one (or the paragraph's end); an
+    elementwise one is written ∂z/∂x, one about a whole tensor ∂z/∂xᵢ or ∂L/∂X (a VJP)."""
     doc = inspect.cleandoc(cls.__doc__ or "")
     paragraph = " ".join(doc.split("\n\n")[0].split("\n"))
-    parts = [p.strip() for p in re.split(r"\s{3,}", paragraph) if p.strip()]
+    marks = list(_DERIVATIVE.finditer(paragraph))
     found = {}
-    for part in parts[1:]:
-        m = _DERIVATIVE.match(part.rstrip("."))
-        if m:
-            out, letter, sub, text = m.groups()
-            found[letter] = (_clean(text), not sub and out == "z", out == "L")
+    for k, m in enumerate(marks):
+        out, letter, sub = m.groups()
+        stop = marks[k + 1].start() if k + 1 < len(marks) else len(paragraph)
+        found.setdefault(
+            letter, (_clean(paragraph[m.end() : stop]), not sub and out == "z", out == "L")
+        )
+    definition = paragraph[: marks[0].start()] if marks else paragraph
     constants = {}
-    for letter in re.findall(
-        r"constant (?:number |scalar )?([A-Za-z])\b", parts[0] if parts else ""
-    ):
+    for letter in re.findall(r"constant (?:number |scalar )?([A-Za-z])\b", definition):
         constants[letter] = letter
+    parts = [p.strip() for p in re.split(r"\s{3,}", paragraph) if p.strip()]
     fallback = " ".join(parts[1:]).rstrip(".") or doc.split("\n")[0]
     return found, fallback, constants
 
 
 def _clean(text: str) -> str:
-    """The formula alone: trailing notes ("(0 at x = 0)", ", taken as …", ": …") removed, and of
-    several equal forms the last, written in the output's terms (σ(x)(1 − σ(x)) = z(1 − z))."""
-    text = re.split(r":\s", text)[0].strip().rstrip(".,")
+    """The formula alone: notes removed ("; at x = 0 it is …", ": …", "(0 at x = 0)",
+    ", taken as …"), and of several equal forms the last, in the output's terms
+    (σ(x)(1 − σ(x)) = z(1 − z)) unless the formula has conditions ("½ where x = y")."""
+    text = re.split(r";\s|:\s|\.\s", text.strip())[0].strip().rstrip(".,;")
     while True:
         m = re.search(r"\s*\(([^()]*)\)\s*$", text)
         if not m or not re.search(r"[A-Za-z]{2,}", m.group(1)):
             break
         text = text[: m.start()].rstrip(" ,")
-    text = re.sub(r",\s+(?!else\b)[a-z]+\b.*$", "", text)
+    text = _NOTE.sub("", text).strip().rstrip(".,;")
+    if re.search(r"\b(?:where|for|if|when|at)\b", text):
+        return text
     return text.split(" = ")[-1].strip()
 
 
@@ -655,15 +663,23 @@ def _input_letters(cls: type, count: int) -> list[str | None]:
 
 def _documented_entry(fn: Any, k: int) -> tuple[str | None, bool, bool]:
     """(∂out/∂input k as its docstring writes it or None, whether elementwise, whether a VJP)."""
+    found, _, _ = _documented(type(fn))
+    letter = _doc_letters(fn)[k]
+    return found.get(letter, (None, False, False)) if letter else (None, False, False)
+
+
+def _doc_letters(fn: Any) -> list[str | None]:
+    """The letter the docstring gives each input: forward's parameter name (X for x too), or,
+    when the docstring uses other letters for as many inputs, its letters in order."""
     cls = type(fn)
     found, _, _ = _documented(cls)
-    mine = _input_letters(cls, len(fn.inputs))[k]
-    entry = None
-    if mine is not None:
-        entry = found.get(mine) or found.get(mine.upper()) or found.get(mine.lower())
-    if entry is None and len(fn.inputs) == 1 and len(found) == 1:
-        entry = next(iter(found.values()))
-    return entry if entry is not None else (None, False, False)
+    letters = []
+    for name in _input_letters(cls, len(fn.inputs)):
+        match = [c for c in (name, name.upper(), name.lower()) if name and c in found]
+        letters.append(match[0] if match else name)
+    if not any(letter in found for letter in letters) and len(found) == len(fn.inputs):
+        letters = list(found)  # x, y as they appear, for forward(self, a, b)
+    return letters
 
 
 def _op_formula(fn: Any, k: int, out: Tensor, element: Any, name: Any, alone: bool) -> str:
@@ -673,7 +689,7 @@ def _op_formula(fn: Any, k: int, out: Tensor, element: Any, name: Any, alone: bo
     operation, and named in brackets inside a product."""
     cls = type(fn)
     _, fallback, constants = _documented(cls)
-    letters = _input_letters(cls, len(fn.inputs))
+    letters = _doc_letters(fn)
     mine = letters[k]
     text, elementwise, vjp = _documented_entry(fn, k)
     if text is None:
@@ -697,7 +713,15 @@ def _op_formula(fn: Any, k: int, out: Tensor, element: Any, name: Any, alone: bo
 
 def _substitute(text: str, values: dict[str, str]) -> str:
     text = re.sub(f"[{_SUPER}]+", lambda m: "^(" + m.group(0).translate(_TO_PLAIN) + ")", text)
-    text = _LETTER.sub(lambda m: values.get(m.group(1), m.group(1)), text)
+
+    def letter(m: re.Match) -> str:
+        if m.group(1) not in values:
+            return m.group(1)
+        name = values[m.group(1)]
+        after_digit = m.start() > 0 and m.string[m.start() - 1].isdigit()
+        return ("·" if after_digit and len(name) > 1 else "") + name  # 2x -> 2·out_h1, 2z
+
+    text = _LETTER.sub(letter, text)
 
     def power(m: re.Match) -> str:
         exponent = m.group(1)
@@ -707,6 +731,7 @@ def _substitute(text: str, values: dict[str, str]) -> str:
                 return ""
             if float(number).is_integer():
                 return str(int(number)).translate(_TO_SUPER)
+            return f"^({_number(number)})"
         return f"^{exponent}" if re.fullmatch(r"\w+", exponent) else f"^({exponent})"
 
     return re.sub(r"\^\(([^()]*)\)", power, text)
@@ -732,7 +757,10 @@ def _number(value: Any) -> str:
 
 
 def _wrap(text: str) -> str:
-    """``text`` in parentheses if it is a sum or starts with a minus (to multiply it safely)."""
+    """``text`` in parentheses if it is a sum, starts with a minus or has conditions ("1 where
+    x > 0, else 0"), so that it can be multiplied safely."""
+    if re.search(r",\s|\s(?:where|for)\s", text) and not text.startswith("("):
+        return f"({text})"
     depth, top_level = 0, False
     for i, ch in enumerate(text):
         depth += ch in "([" and 1 or 0
