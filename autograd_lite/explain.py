@@ -229,13 +229,17 @@ def _html_rows(links: list[Link], depth: int) -> list[str]:
     return rows
 
 
-def explain(output: Tensor, wrt: Tensor, index: Any = None) -> Explanation:
+def explain(
+    output: Tensor, wrt: Tensor, index: Any = None, params: dict[str, Tensor] | None = None
+) -> Explanation:
     """The derivative of the one-element ``output`` with respect to element ``index`` of ``wrt``
     (a leaf or an intermediate of its graph), written as the chain rule with numbers.
 
     ``index`` is needed when ``wrt`` has more than one element: an int for a vector, a tuple for
-    more dimensions. The graph must still hold its values (explain before ``backward()``, or after
-    ``backward(retain_graph=True)``). Nothing is written anywhere: no ``.grad``, no hook.
+    more dimensions. ``params`` (e.g. ``dict(model.named_parameters())``) names tensors that have
+    no ``.name``, as in ``draw_graph``. The graph must still hold its values (explain before
+    ``backward()``, or after ``backward(retain_graph=True)``). Nothing is written anywhere: no
+    ``.grad``, no hook.
     """
     if not isinstance(output, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError(
@@ -253,7 +257,7 @@ def explain(output: Tensor, wrt: Tensor, index: Any = None) -> Explanation:
             "created with requires_grad=True or a result computed from one"
         )
     flat = _flat_index(wrt, index)
-    graph = _ElementGraph(output, wrt, flat)
+    graph = _ElementGraph(output, wrt, flat, params)
     return Explanation(graph, graph.chain(graph.source, graph.sink, graph.nodes))
 
 
@@ -283,7 +287,7 @@ class _ElementGraph:
     """The waypoint elements between ``wrt[index]`` and ``output``, and the local derivatives
     between them. A node is ``(position of its tensor in topological order, flat index)``."""
 
-    def __init__(self, output: Tensor, wrt: Tensor, flat: int) -> None:
+    def __init__(self, output: Tensor, wrt: Tensor, flat: int, params: Any = None) -> None:
         order = topological_order(output)
         ids = {id(t): i for i, t in enumerate(order)}
         if id(wrt) not in ids:
@@ -307,7 +311,7 @@ class _ElementGraph:
                 versions.check_saved(t._ctx, t)
         from .graph import tensor_labels
 
-        self.labels = tensor_labels(output)
+        self.labels = tensor_labels(output, params)
         named = [t for t in self.tensors[1:-1] if t.name]
         inner = named or [t for t in self.tensors[1:-1] if t._ctx is not None]
         self.waypoints = {id(t) for t in (wrt, *inner, output)}
@@ -626,7 +630,9 @@ def _documented(cls: type) -> tuple[dict[str, tuple[str, bool, bool]], str, dict
     for letter in re.findall(r"constant (?:number |scalar )?([A-Za-z])\b", definition):
         constants[letter] = letter
     parts = [p.strip() for p in re.split(r"\s{3,}", paragraph) if p.strip()]
-    fallback = " ".join(parts[1:]).rstrip(".") or doc.split("\n")[0]
+    fallback = re.split(r";\s|\.\s", " ".join(parts[1:]) or doc.split("\n")[0])[0].rstrip(".")
+    if len(fallback) > 60:  # a derivative described at length: its first words, for a factor
+        fallback = fallback[:59].rstrip(" ,") + "…"
     return found, fallback, constants
 
 

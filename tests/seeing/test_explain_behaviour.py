@@ -184,3 +184,18 @@ def test_the_picture_marks_the_path_with_adjoints_and_local_derivatives():
     # c is not on the path from x: its edge is drawn plain
     c_node = re.search(r'(tensor\d+) \[label="c\\n', source).group(1)
     assert re.search(rf"\t{c_node} -> op\d+$", source, re.MULTILINE)
+
+
+def test_a_models_parameters_are_named_through_params_and_long_sentences_are_cut():
+    nn = pytest.importorskip("nn")
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
+    logits = model(Tensor(rng.normal(size=(8, 6))))
+    loss = nn.CrossEntropyLoss()(logits, rng.integers(0, 3, 8))
+    e = explain(loss, model[0].weight, (1, 2), params=dict(model.named_parameters()))
+    assert e.wrt_label == "0.weight[1,2]"
+    loss.backward(retain_graph=True)
+    assert e.value == pytest.approx(model[0].weight.grad[1, 2], rel=1e-12)
+    longest = max(len(line) for line in str(e).splitlines())
+    assert longest < 160  # GetItem's derivative is a sentence: only its first words are shown
+    assert "GetItem: ∂L/∂x is zero except at the selected positions, where g is…" in str(e)
