@@ -5,6 +5,7 @@ The class stays thin: each method below hands its work to one operation in ``ops
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -250,13 +251,13 @@ class Tensor:
                     f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or pass "
                     f"backward(grad) with an array of shape {self.shape}."
                 )
-            if not np.isfinite(self.data).all():
+            if not math.isfinite(self.data.item()):
                 raise FloatingPointError(
                     f"backward() from a loss of {self.data.item()}: the gradients would be "
                     "meaningless. Look for a learning rate that is too large, a log of 0, or NaN "
                     "in the inputs."
                 )
-            grad_array = np.ones_like(self.data)
+            grad_array = np.ones(self.data.shape, self.data.dtype)
         else:
             given = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             if given.dtype.kind not in "fiu":

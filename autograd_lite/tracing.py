@@ -22,6 +22,7 @@ pass anything that changes between calls as an argument.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import warnings
 from collections.abc import Callable
@@ -232,6 +233,9 @@ class Trace:
         self.out_slot = recorder.slot_of[id(out)]
         self.requires_grad = out.requires_grad
         self.schedule: list[tuple[int, list]] = []
+        self.forward: Callable | None = None  # written by generate() before the first replay
+        self.backward: Callable | None = None
+        self.source = ""
         # Every argument Tensor and outside tensor is an input of the replayed step, so that the
         # version check sees an in-place change to any of them; only some take a gradient.
         leaf_index: dict[tuple, int] = {}
@@ -283,33 +287,92 @@ class Trace:
         )
 
     def replay(self, args: tuple) -> Tensor:
-        values: list[Any] = [None] * len(self.ops)
-        fns: list[Function] = [None] * len(self.ops)  # type: ignore[list-item]
-        value = self._value
-        for slot, (cls, refs, params, needs, dynamic) in enumerate(self.ops):
-            fn = cls.__new__(cls)
-            fn.needs_input_grad = needs
-            if dynamic:
-                params = {k: self._param(args, v) for k, v in params.items()}
-            arrays = [values[r] if r.__class__ is int else value(args, r) for r in refs]
-            data = fn.forward(*arrays, **params)
-            if data.__class__ is not np.ndarray:
-                data = _as_array_in_saved(fn, data)
-            values[slot], fns[slot] = data, fn
-        out = values[self.out_slot]
+        if self.forward is None:
+            self.generate()
+        out, fns = self.forward(args, self.externals)
         if not (self.requires_grad and _mode.enabled):
             return Tensor._make(out, False, None)
         step = ReplayedStep()
         step.trace, step.fns = self, fns
-        leaves = tuple(self._leaf(args, ref) for ref in self.leaves)
+        leaves = tuple([self._leaf(args, ref) for ref in self.leaves])
         step.inputs = leaves
-        step.needs_input_grad = tuple([t.requires_grad for t in leaves])
+        step.needs_input_grad = tuple([t._requires_grad for t in leaves])
         step.saved = tuple([t.data for t in leaves])  # what the version check looks at
         step.params = {}
         step.freed = False
         step.tick = versions.last_tick
         step.seq = next(_creation_order)
         return Tensor._make(out, True, step)
+
+    # ----- the replay as straight-line code
+    def generate(self) -> None:
+        """Write the trace as two Python functions, one line per operation (``.source`` shows
+        them): the operations' own ``forward`` calls, then their ``backward`` calls in the order
+        eager backward makes them, each gradient summed where eager sums it."""
+        names: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_data": _data}
+        names.update(fix=_as_array_in_saved, conform=conform, params_of=self._params)
+
+        def constant(value: Any) -> str:
+            name = f"K{len(names)}"
+            names[name] = value
+            return name
+
+        def expr(ref: Any) -> str:
+            if ref.__class__ is int:
+                return f"v{ref}"
+            kind = ref[0]
+            if kind == "arg":
+                return f"args[{ref[1]}].data"
+            if kind == "external":
+                return f"E[{ref[1]}].data"
+            if kind == "copy":  # a fresh private copy, as Tensor(...) and constants make eagerly
+                where, what = ref[1]
+                source = f"args[{what}]" if where == "arg" else constant(what)
+                return f"np.array(_data({source}), dtype={constant(ref[2])})"
+            return constant(ref[1])  # a literal
+
+        kept = sorted({slot for slot, _ in self.schedule})
+        lines = ["def forward(args, E):"]
+        for j, (cls, refs, params, needs, dynamic) in enumerate(self.ops):
+            operands = [expr(r) for r in refs]
+            if params:
+                ps = constant(params)
+                operands.append(f"**params_of(args, {ps})" if dynamic else f"**{ps}")
+            c = constant(cls)
+            lines += [
+                f"    f{j} = {c}.__new__({c}); f{j}.needs_input_grad = {constant(needs)}",
+                f"    v{j} = f{j}.forward({', '.join(operands)})",
+                f"    if v{j}.__class__ is not ndarray: v{j} = fix(f{j}, v{j})",
+            ]
+        lines.append(f"    return v{self.out_slot}, ({''.join(f'f{k}, ' for k in kept)})")
+        lines += ["", "def backward(g, fns):"]
+        if kept:
+            lines.append(f"    {''.join(f'f{k}, ' for k in kept)}= fns")
+        pending = [f"p{slot}" for slot, _ in self.schedule]
+        pending += [f"q{k}" for k in range(len(self.leaves))]
+        if pending:
+            lines.append(f"    {' = '.join(pending)} = None")
+        lines.append(f"    p{self.out_slot} = g")
+        for slot, targets in self.schedule:
+            lines += [f"    if p{slot} is not None:", f"        gs = f{slot}.backward(p{slot})"]
+            for position, target, shape, dtype in targets:
+                var = f"p{target}" if target.__class__ is int else f"q{target[1]}"
+                sh, dt = constant(shape), constant(dtype)
+                lines += [
+                    f"        gi = gs[{position}]",
+                    "        if gi is not None:",
+                    f"            if gi.__class__ is not ndarray or gi.shape != {sh} "
+                    f"or gi.dtype != {dt}:",
+                    f"                gi = conform(gi, {sh}, {dt}, f{slot})",
+                    f"            {var} = gi if {var} is None else {var} + gi",
+                ]
+        lines.append(f"    return ({''.join(f'q{k}, ' for k in range(len(self.leaves)))})")
+        self.source = "\n".join(lines) + "\n"
+        exec(builtins.compile(self.source, "<autograd_lite.compile replay>", "exec"), names)
+        self.forward, self.backward = names["forward"], names["backward"]
+
+    def _params(self, args: tuple, params: dict) -> dict:
+        return {k: self._param(args, v) for k, v in params.items()}
 
     # ----- values by where they come from
     def _value(self, args: tuple, ref: tuple) -> Any:
@@ -318,7 +381,7 @@ class Trace:
             return args[ref[1]].data
         if kind == "external":
             return self.externals[ref[1]].data
-        if kind == "copy":  # a fresh private copy, as Tensor(...) and constants make eagerly
+        if kind == "copy":
             where, what = ref[1]
             value = _data(args[what]) if where == "arg" else _data(what)
             return np.array(value, dtype=ref[2])
@@ -364,22 +427,7 @@ class ReplayedStep(Function):
     __slots__ = ("trace", "fns")
 
     def backward(self, g: np.ndarray) -> tuple:
-        trace, fns = self.trace, self.fns
-        pending: dict[Any, Any] = {trace.out_slot: g}
-        for slot, targets in trace.schedule:
-            grad = pending.pop(slot, None)
-            if grad is None:
-                continue
-            fn = fns[slot]
-            grads = fn.backward(grad)
-            for position, target, shape, dtype in targets:
-                gi = grads[position]
-                if gi is None:
-                    continue
-                if gi.__class__ is not np.ndarray or gi.shape != shape or gi.dtype != dtype:
-                    gi = conform(gi, shape, dtype, fn)
-                pending[target] = gi if target not in pending else pending[target] + gi
-        return tuple(pending.get(("leaf", k)) for k in range(len(trace.leaves)))
+        return self.trace.backward(g, self.fns)
 
     def recorded_input_grads(self, grad: Any, output: Any) -> list:
         raise RuntimeError(

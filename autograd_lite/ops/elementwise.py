@@ -174,7 +174,7 @@ class Sigmoid(Function):
     def forward(self, x):
         # exp of a negative number only, so that large |x| cannot overflow.
         e = np.exp(-np.abs(x))
-        z = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        z = np.where(x >= 0, 1.0, e) / (1 + e)  # 1/(1 + e) for x ≥ 0, e/(1 + e) below
         self.save(z)
         return z
 
