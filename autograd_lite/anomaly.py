@@ -11,7 +11,6 @@ Outside the block nothing is checked and nothing costs anything.
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import linecache
 import os
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import _mode
+from .grad_mode import _mode, around_each_resume
 
 _PACKAGE_DIRS = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
@@ -53,14 +52,8 @@ class detect_anomaly(contextlib.ContextDecorator):
         errstate.__exit__(*exc)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.isgeneratorfunction(func):
-
-            @functools.wraps(func)
-            def generator(*args: Any, **kwargs: Any) -> Any:
-                with self:
-                    return (yield from func(*args, **kwargs))
-
-            return generator
+        if inspect.isgeneratorfunction(func):  # checked while it runs, not while it is paused
+            return around_each_resume(self, func)
         return super().__call__(func)
 
 

@@ -56,33 +56,37 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isgeneratorfunction(func):
-            return self._wrap_generator(func)
+            return around_each_resume(self, func)
         return super().__call__(func)
 
-    def _wrap_generator(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def generator(*args: Any, **kwargs: Any) -> Any:
-            gen = func(*args, **kwargs)
-            try:
-                with self:
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self:
-                            gen.close()
-                        raise
-                    except BaseException as err:
-                        with self:
-                            response = gen.throw(err)
-                    else:
-                        with self:
-                            response = gen.send(request)
-            except StopIteration as stop:
-                return stop.value
 
-        return generator
+def around_each_resume(context: Any, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A generator function whose body runs inside the re-entrant ``context`` each time it
+    resumes, and outside it while paused (the caller's code between two ``next()`` calls)."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        gen = func(*args, **kwargs)
+        try:
+            with context:
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with context:
+                        gen.close()
+                    raise
+                except BaseException as err:
+                    with context:
+                        response = gen.throw(err)
+                else:
+                    with context:
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class no_grad(_GradMode):

@@ -41,7 +41,9 @@ class GradHooks:
 
     def run(self, tensor: Any, grad: Any) -> Any:
         """The gradient after every hook (``grad`` is an array, or a Tensor in a recorded pass)."""
-        recorded = not isinstance(grad, np.ndarray)
+        recorded = not isinstance(grad, (np.ndarray, np.generic))
+        if not recorded:
+            grad = np.asarray(grad)  # a sum of two 0-d gradients is a NumPy scalar
         for hook in list(self.functions.values()):
             given = grad.data if recorded else grad
             replaced = hook(given)

@@ -119,11 +119,6 @@ def test_generator_form_checks_the_generators_body():
     assert not is_anomaly_enabled()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anomaly.py's generator wrapper stays inside the block while the generator is paused "
-    "(no_grad's wrapper in grad_mode.py enters and leaves around each resume)",
-)
 def test_generator_form_does_not_check_the_caller_between_steps():
     steps = batches()
     try:

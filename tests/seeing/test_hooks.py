@@ -176,12 +176,6 @@ def test_hook_mistakes_are_errors_that_say_what_is_wrong():
         Tensor([1.0], requires_grad=True).register_hook("not callable")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="engine.propagate sums two 0-d gradients into a NumPy scalar, which hooks.GradHooks.run "
-    "takes for a Tensor (isinstance(grad, np.ndarray) is False) and reads .data: a memoryview",
-)
 def test_a_scalar_used_twice_can_retain_its_gradient_and_be_hooked():
     x = Tensor(0.5, requires_grad=True)
     h = x * 2.0
