@@ -8,6 +8,7 @@ derivative. ``Function.apply`` wraps the arrays in a ``Tensor`` and records the 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -108,7 +109,8 @@ class Function:
         if record:
             fn.inputs = tuple(tensors)
             fn.params = params
-            fn.needs_input_grad = tuple([t._requires_grad for t in tensors])
+            # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
+            fn.needs_input_grad = bytes([t._requires_grad for t in tensors])
             fn.freed = False
             fn.tick = versions.last_tick
             fn.seq = next(_creation_order)
@@ -225,18 +227,35 @@ def share_version_counter(view: Tensor, tensors: tuple) -> None:
 
 
 def _constant(value: Any, inputs: tuple) -> Tensor:
-    """A non-Tensor operand as a constant Tensor of its own (arrays are copied, so that changing
-    the caller's array after the forward pass cannot change what backward reads).
+    """A non-Tensor operand as a constant Tensor (arrays are copied, so that changing the
+    caller's array after the forward pass cannot change what backward reads).
 
     A Python number takes the floating dtype of the Tensor operands, as in PyTorch, so that
-    ``float32_tensor * 2.0`` stays float32; arrays and lists keep NumPy's own dtype rules.
+    ``float32_tensor * 2.0`` stays float32; arrays and lists keep NumPy's own dtype rules. A number
+    becomes a shared read-only constant, made once per value and dtype: ``x * 0.5`` in a loop
+    makes no new object for the 0.5 (pictures still draw it at each use).
     """
     Tensor = _tensor.Tensor
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        dtype = None
         for x in inputs:
             if isinstance(x, Tensor) and x.data.dtype.kind == "f":
-                return Tensor._make(np.asarray(value, dtype=x.data.dtype), False, None)
+                dtype = x.data.dtype
+                break
+        # The sign is part of the key: 0.0 == -0.0, but x * -0.0 and x * 0.0 differ.
+        key = (value, dtype, math.copysign(1.0, value))
+        constant = _numbers.get(key)
+        if constant is None:
+            array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
+            array.flags.writeable = False
+            constant = Tensor._make(array, False, None)
+            if len(_numbers) < 4096:  # numbers drawn afresh each step must not grow it forever
+                _numbers[key] = constant
+        return constant
     return Tensor._make(_tensor.as_array(value, copy=True), False, None)
+
+
+_numbers: dict[tuple, Tensor] = {}
 
 
 # Last, because tensor.py imports the ops, which import Function from this module.

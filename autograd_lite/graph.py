@@ -310,6 +310,8 @@ class _Drawing:
         self.edges: list[tuple[str, str, dict[str, str]]] = []
         self.node_of: dict[int, str] = {}
         for k, t in enumerate(self.order):
+            if t is not root and _is_number_constant(t):  # drawn where it is used, below
+                continue
             node = f"tensor{k}"
             self.node_of[id(t)] = node
             kind = _kind(t)
@@ -324,8 +326,19 @@ class _Drawing:
                     "attrs": dict(_STYLES["operation"]),
                     "cluster": owners.get(id(t)),
                 }
-                for parent in fn.inputs:
-                    self.edges.append((self.node_of[id(parent)], op, {}))
+                for i, parent in enumerate(fn.inputs):
+                    tail = self.node_of.get(id(parent))
+                    if tail is None:  # a number: one box at each use (one object serves them all)
+                        tail = f"number{k}_{i}"
+                        label = _tensor_label(
+                            parent, self.labels[id(parent)], "constant", False, False
+                        )
+                        self.nodes[tail] = {
+                            "label": label,
+                            "attrs": dict(_STYLES["constant"]),
+                            "cluster": owners.get(id(t)),
+                        }
+                    self.edges.append((tail, op, {}))
                 self.edges.append((op, node, {}))
 
     def collapse(self) -> None:
@@ -405,6 +418,11 @@ class _Drawing:
         for tail, head, attrs in self.edges:
             graph.edge(tail, head, **attrs)
         return graph
+
+
+def _is_number_constant(t: Any) -> bool:
+    """A constant number (0-d, outside the graph): operations on Python numbers share them."""
+    return t._ctx is None and not t.requires_grad and t.data is not None and t.data.ndim == 0
 
 
 def _parent(name: str, modules: dict[str, Any]) -> str | None:
@@ -555,6 +573,8 @@ def draw_explanation(explanation: Any, show_data: bool = True, rankdir: str | No
     on_path = {id(t) for t in graph.tensors}
     out_name = graph.labels[id(output)]
     for t in drawing.order:
+        if id(t) not in drawing.node_of:  # a number, drawn at each use without a label of its own
+            continue
         node = drawing.nodes[drawing.node_of[id(t)]]
         if id(t) in adjoints:
             node["label"] += f"\\n∂{out_name}/∂· {_array_text(adjoints[id(t)])}"
@@ -566,7 +586,7 @@ def draw_explanation(explanation: Any, show_data: bool = True, rankdir: str | No
     for tail, head, attrs in drawing.edges:
         if head in ops and ops[head] is not graph.tensors[0]:
             t = ops[head]
-            parents = [p for p in t._ctx.inputs if drawing.node_of[id(p)] == tail]
+            parents = [p for p in t._ctx.inputs if drawing.node_of.get(id(p)) == tail]
             if parents and id(parents[0]) in on_path:
                 attrs = {**_PATH, **attrs}
                 drawing.nodes[head]["attrs"] = {**drawing.nodes[head]["attrs"], **_PATH}

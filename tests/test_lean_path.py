@@ -1,0 +1,60 @@
+"""What one operation costs in objects: few enough that Python's garbage collector, which scans
+every tracked object, does not dominate long graphs."""
+
+import gc
+
+import numpy as np
+import pytest
+
+from autograd_lite import Tensor, draw_graph
+
+
+def tracked_objects_per_operation(operation) -> float:
+    gc.collect()
+    before = len(gc.get_objects())
+    kept = [operation() for _ in range(200)]
+    gc.collect()
+    grown = len(gc.get_objects()) - before - 1  # the list itself
+    del kept
+    return grown / 200
+
+
+@pytest.mark.parametrize(
+    "operation, operations",
+    [
+        (lambda a, b: a * b, 1),
+        (lambda a, b: a * 2.0, 1),
+        (lambda a, b: (a + 1.5).sigmoid(), 2),
+    ],
+    ids=["tensor * tensor", "tensor * number", "a chain of two"],
+)
+def test_an_operation_leaves_three_tracked_objects_its_result_node_and_inputs(
+    operation, operations
+):
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    operation(a, b)  # the number constants exist from here on
+    per_call = tracked_objects_per_operation(lambda: operation(a, b))
+    assert per_call <= 3 * operations  # the result Tensor, its Function, the inputs tuple
+
+
+def test_a_python_number_is_one_shared_read_only_constant_per_value_and_dtype():
+    x = Tensor(np.ones(3), requires_grad=True)
+    first, second = (x * 0.5)._ctx.inputs[1], (x + 0.5)._ctx.inputs[1]
+    assert first is second and not first.data.flags.writeable
+    assert (x.astype(np.float32) * 0.5)._ctx.inputs[1] is not first  # another dtype, another one
+    assert (x * -0.0)._ctx.inputs[1] is not (x * 0.0)._ctx.inputs[1]  # the sign of zero counts
+    np.testing.assert_array_equal((x * -0.0).data, -np.zeros(3))
+
+
+def test_a_shared_number_is_drawn_at_each_use():
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = (x * 0.5 + 0.5) * 0.5
+    source = draw_graph(y, show_data=False).source
+    assert source.count("[label=0.5 ") == 3
+
+
+def test_the_flags_of_which_inputs_need_a_gradient_are_not_tracked():
+    x = Tensor(np.ones(3), requires_grad=True)
+    fn = (x * 2.0)._ctx
+    assert not gc.is_tracked(fn.needs_input_grad) and list(fn.needs_input_grad) == [1, 0]
