@@ -362,7 +362,7 @@ def main() -> None:
         print(markdown_table(args.json))
         return
     machine = (
-        f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, Python "
+        f"{cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, NumPy {np.__version__}, PyTorch "
         f"{torch.__version__ if torch else 'not installed'}"
     )
@@ -416,6 +416,18 @@ def main() -> None:
     with open(args.json, "w") as file:
         json.dump(results, file, indent=1)
     print(f"\nfigures written to {args.json}")
+
+
+def cpu_model() -> str:
+    """The processor's name (Linux), or what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
 
 
 def markdown_table(path: str) -> str:
