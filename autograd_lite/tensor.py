@@ -15,10 +15,9 @@ import numpy as np
 from . import arguments, engine, numpy_interop, versions
 from .grad_mode import _mode
 from .hooks import GradHooks, RemovableHandle
-from .ops import activations_piecewise as kinked
-from .ops import activations_smooth as smooth
 from .ops import elementwise as ew
-from .ops import exp_log, linalg, piecewise, reduce, reductions_more, shape, shape_more, special
+from .ops import linalg, reduce, shape
+from .tensor_operations import MoreOperations
 
 
 def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
@@ -57,7 +56,7 @@ def _describe(data: Any) -> str:
     return f"{type(data).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
-class Tensor:
+class Tensor(MoreOperations):
     """An n-dimensional array whose operations are recorded for reverse-mode differentiation."""
 
     __slots__ = (
@@ -551,204 +550,9 @@ class Tensor:
             axes = tuple(axes[0])
         return shape.Transpose.apply(self, axes=axes or None)
 
-    # ----- more operations (PyTorch's names; issue 13) -------------------------------------
-    # One line each, handing over to an operation (the derivative is in its docstring and in
-    # docs/operations.md); autograd_lite/arguments.py turns what users pass into the operation's
-    # form. New reductions take the axis first, as PyTorch's do: t.var(1), t.prod(1, True).
-    def __mod__(self, other: Any) -> Tensor:
-        return piecewise.Mod.apply(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return piecewise.Mod.apply(other, self)
-
-    # PyTorch's spellings of what exists (alpha=/rounding_mode= are not taken)
-    remainder = __mod__
+    # PyTorch's spellings of what exists (alpha= is not taken); more operations: MoreOperations
     add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
     permute, view = transpose, reshape
-
-    def var(
-        self,
-        dim: Any = None,
-        *,
-        correction: float | None = None,
-        keepdim: bool = False,
-        axis: Any = None,
-        keepdims: bool = False,
-        ddof: float | None = None,
-        unbiased: bool | None = None,
-    ) -> Tensor:
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "var")
-        c = arguments.correction(correction, ddof, unbiased)
-        return reductions_more.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
-
-    def std(
-        self,
-        dim: Any = None,
-        *,
-        correction: float | None = None,
-        keepdim: bool = False,
-        axis: Any = None,
-        keepdims: bool = False,
-        ddof: float | None = None,
-        unbiased: bool | None = None,
-    ) -> Tensor:
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "std")
-        c = arguments.correction(correction, ddof, unbiased)
-        return reductions_more.Std.apply(self, axis=axis, keepdims=keepdims, correction=c)
-
-    def prod(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
-    ) -> Tensor:
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "prod")
-        return reductions_more.Prod.apply(self, axis=axis, keepdims=keepdims)
-
-    def min(
-        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool = False
-    ) -> Tensor:
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "min")
-        return reductions_more.Min.apply(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
-    ) -> Tensor:
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "logsumexp")
-        return reductions_more.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
-
-    def argmax(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
-    ) -> Tensor:
-        """The index of the first maximum (flat for dim=None): an integer Tensor, no gradient."""
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "argmax")
-        return Tensor(reductions_more.argmax(self.data, axis, keepdims))
-
-    def argmin(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool = False
-    ) -> Tensor:
-        """The index of the first minimum (flat for dim=None): an integer Tensor, no gradient."""
-        axis, keepdims = arguments.reduction(self.ndim, axis, keepdims, dim, keepdim, "argmin")
-        return Tensor(reductions_more.argmin(self.data, axis, keepdims))
-
-    def maximum(self, other: Any) -> Tensor:
-        return piecewise.Maximum.apply(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return piecewise.Minimum.apply(self, other)
-
-    def clip(self, min: Any = None, max: Any = None) -> Tensor:
-        return piecewise.Clip.apply(self, *arguments.clip_bounds(min, max))
-
-    clamp = clip
-
-    def sign(self) -> Tensor:
-        return piecewise.Sign.apply(self)
-
-    def logaddexp(self, other: Any) -> Tensor:
-        return exp_log.LogAddExp.apply(self, other)
-
-    def square(self) -> Tensor:
-        return exp_log.Square.apply(self)
-
-    def reciprocal(self) -> Tensor:
-        return exp_log.Reciprocal.apply(self)
-
-    def rsqrt(self) -> Tensor:
-        return exp_log.Rsqrt.apply(self)
-
-    def log1p(self) -> Tensor:
-        return exp_log.Log1p.apply(self)
-
-    def expm1(self) -> Tensor:
-        return exp_log.Expm1.apply(self)
-
-    def log2(self) -> Tensor:
-        return exp_log.Log2.apply(self)
-
-    def log10(self) -> Tensor:
-        return exp_log.Log10.apply(self)
-
-    def exp2(self) -> Tensor:
-        return exp_log.Exp2.apply(self)
-
-    def sin(self) -> Tensor:
-        return special.Sin.apply(self)
-
-    def cos(self) -> Tensor:
-        return special.Cos.apply(self)
-
-    def erf(self) -> Tensor:
-        return special.Erf.apply(self)
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        return shape.Reshape.apply(self, shape=arguments.squeezed(self.shape, dim))
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return shape.Reshape.apply(self, shape=arguments.unsqueezed(self.shape, dim))
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return shape.Reshape.apply(self, shape=arguments.flattened(self.shape, start_dim, end_dim))
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """PyTorch's expand: -1 keeps an axis; only length-1 axes grow; new axes go in front."""
-        return shape.BroadcastTo.apply(self, shape=arguments.expanded(self.shape, sizes))
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        """PyTorch's repeat, which is NumPy's tile: one count per axis (more add leading axes)."""
-        return shape_more.Tile.apply(self, reps=arguments.repeats(self.shape, sizes))
-
-    def tile(self, *reps: Any) -> Tensor:
-        """NumPy's and PyTorch's tile: fewer counts than axes repeat the last axes."""
-        return shape_more.Tile.apply(self, reps=arguments.tiles(self.shape, reps))
-
-    def flip(self, *dims: Any) -> Tensor:
-        """The elements in reverse order along ``dims`` (every axis when none are given)."""
-        return shape_more.Flip.apply(self, axes=arguments.flip_axes(self.ndim, dims))
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """PyTorch's gather: out[i][j] = self[i][index[i][j]] for dim = 1."""
-        return shape.GetItem.apply(self, index=arguments.gather_index(self.shape, dim, index))
-
-    # Activations (also in nn.functional, with PyTorch's signatures)
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return kinked.LeakyReLU.apply(self, negative_slope=negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return kinked.ELU.apply(self, alpha=alpha)
-
-    def selu(self) -> Tensor:
-        return kinked.SELU.apply(self)
-
-    def celu(self, alpha: float = 1.0) -> Tensor:
-        return kinked.CELU.apply(self, alpha=alpha)
-
-    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-        return kinked.Hardtanh.apply(self, min_val=min_val, max_val=max_val)
-
-    def relu6(self) -> Tensor:
-        return kinked.ReLU6.apply(self)
-
-    def hardsigmoid(self) -> Tensor:
-        return kinked.Hardsigmoid.apply(self)
-
-    def hardswish(self) -> Tensor:
-        return kinked.Hardswish.apply(self)
-
-    def gelu(self, approximate: str = "none") -> Tensor:
-        return smooth.GELU.apply(self, approximate=approximate)
-
-    def silu(self) -> Tensor:
-        return smooth.SiLU.apply(self)
-
-    def mish(self) -> Tensor:
-        return smooth.Mish.apply(self)
-
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        return smooth.Softplus.apply(self, beta=beta, threshold=threshold)
-
-    def softsign(self) -> Tensor:
-        return smooth.Softsign.apply(self)
-
-    def logsigmoid(self) -> Tensor:
-        return smooth.LogSigmoid.apply(self)
 
 
 def _value_read(what: str) -> None:
@@ -758,16 +562,6 @@ def _value_read(what: str) -> None:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _axis(axis: Any, ndim: int) -> Any:
-    """A reduction's axis argument; on a 0-d tensor axis 0 or -1 means the one element, as in
-    PyTorch (NumPy would refuse it)."""
-    if isinstance(axis, list):
-        axis = tuple(axis)
-    if ndim == 0 and axis is not None and all(a in (0, -1) for a in np.atleast_1d(axis)):
-        return None
-    return axis
 
 
 def _plain_index(index: Any) -> Any:

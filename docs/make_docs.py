@@ -90,7 +90,11 @@ def spellings() -> dict[str, list[str]]:
             if spelling not in found.setdefault(op_name, []):
                 found[op_name].append(spelling)
 
-    for name, member in vars(Tensor).items():
+    members: dict = {}
+    for cls in Tensor.__mro__:  # Tensor's own methods first, then those it inherits
+        for name, member in vars(cls).items():
+            members.setdefault(name, member)
+    for name, member in members.items():
         target = member.fget if isinstance(member, property) else member
         if not callable(target):
             continue
