@@ -60,28 +60,28 @@ def backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     capture: Sequence[Tensor] | None = None,
-) -> dict[int, Any] | None:
+) -> dict[Tensor, Any] | None:
     """Apply the chain rule from ``roots`` (with gradients ``grads``) back through the graph.
 
     Operations are visited newest first: an operation is always recorded after the ones that made
     its inputs, so reversed creation order is a topological order, found by one sort instead of
     a depth-first search. A node used more than once has received the sum of its gradients before
     it passes them on. Without ``capture``, leaves add theirs into ``.grad``; with it, nothing is
-    written anywhere and the gradients reaching the tensors in ``capture`` are returned by ``id``.
-    With ``create_graph`` the gradients are Tensors and every local derivative is recorded, so the
-    result can be differentiated again (each operation's backward runs on Tensors, not arrays).
+    written anywhere and the gradients reaching the tensors in ``capture`` are returned, keyed by
+    tensor. With ``create_graph`` the gradients are Tensors and every local derivative is
+    recorded, so the result can be differentiated again (each operation's backward runs on
+    Tensors, not arrays). Tensors are the dictionaries' keys: they hash by identity.
     """
     if hasattr(roots, "_ctx"):
         roots, grads = [roots], [grads]
     nodes, leaves = reachable(roots)
-    pending: dict[int, Any] = {}
+    pending: dict[Any, Any] = {}
     for root, grad in zip(roots, grads, strict=True):
-        key = id(root)
-        pending[key] = grad if key not in pending else pending[key] + grad
-    captured: dict[int, Any] | None = None
-    wanted: set[int] | None = None
+        pending[root] = grad if root not in pending else pending[root] + grad
+    captured: dict[Any, Any] | None = None
+    wanted: set | None = None
     if capture is not None:
-        captured, wanted = {}, {id(t) for t in capture}
+        captured, wanted = {}, set(capture)
         nodes, leaves = on_paths_to(nodes, leaves, wanted)
     released = None if retain_graph else {}
     if create_graph:
@@ -91,11 +91,11 @@ def backward(
         propagate(nodes, pending, wanted, captured, False, released)
     held_by_leaves: set[int] = set()
     for leaf in leaves:
-        g = pending.pop(id(leaf), None)
+        g = pending.pop(leaf, None)
         if g is None:
             continue
         if captured is not None:
-            captured[id(leaf)] = g
+            captured[leaf] = g
             continue
         if leaf._hooks is not None:
             g = leaf._hooks.run(leaf, g)
@@ -106,7 +106,7 @@ def backward(
 def propagate(
     nodes: list[Tensor],
     pending: dict,
-    wanted: set[int] | None,
+    wanted: set | None,
     captured: dict | None,
     create_graph: bool,
     released: Any,
@@ -114,10 +114,10 @@ def propagate(
     """The chain rule through each operation, newest first (see ``backward``)."""
     for node in nodes:
         fn = node._ctx
-        g = pending.pop(id(node), None)
+        g = pending.pop(node, None)
         if g is not None:
-            if wanted is not None and id(node) in wanted:
-                captured[id(node)] = g
+            if wanted is not None and node in wanted:
+                captured[node] = g
             if node._hooks is not None:
                 g = node._hooks.run(node, g)
             if fn.tick != versions.last_tick:  # something changed in place since recording
@@ -127,8 +127,10 @@ def propagate(
             except FloatingPointError as err:  # only under detect_anomaly()
                 raise backward_anomaly(fn, g, err) from None
             for parent, parent_grad in pairs:
-                key = id(parent)
-                pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
+                if parent in pending:
+                    pending[parent] = pending[parent] + parent_grad
+                else:
+                    pending[parent] = parent_grad
         if released is not None:
             fn.free(released)
 
@@ -140,13 +142,13 @@ def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
     """The results (newest first) and the leaves behind ``roots`` that require grad."""
     nodes: list[Tensor] = []
     leaves: list[Tensor] = []
-    seen: set[int] = set()
+    seen: set = set()
     stack = list(roots)
     while stack:
         t = stack.pop()
-        if id(t) in seen:
+        if t in seen:
             continue
-        seen.add(id(t))
+        seen.add(t)
         fn = t._ctx
         if fn is None:
             leaves.append(t)
@@ -159,24 +161,25 @@ def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
             )
         nodes.append(t)
         for parent in fn.inputs:
-            if parent._requires_grad and id(parent) not in seen:
+            if parent._requires_grad:
                 stack.append(parent)
-    nodes.sort(key=_newest_first, reverse=True)
+    if len(nodes) > 1:
+        nodes.sort(key=_newest_first, reverse=True)
     return nodes, leaves
 
 
 def on_paths_to(
-    nodes: list[Tensor], leaves: list[Tensor], wanted: set[int]
+    nodes: list[Tensor], leaves: list[Tensor], wanted: set
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Only the part of the graph that lies between the roots and the ``wanted`` tensors."""
-    on_path = {id(t) for t in leaves if id(t) in wanted}
+    on_path = {t for t in leaves if t in wanted}
     kept = []
     for node in reversed(nodes):  # oldest first: each node's inputs are decided before it
-        if id(node) in wanted or any(id(p) in on_path for p in node._ctx.inputs):
-            on_path.add(id(node))
+        if node in wanted or any(p in on_path for p in node._ctx.inputs):
+            on_path.add(node)
             kept.append(node)
     kept.reverse()
-    return kept, [t for t in leaves if id(t) in wanted]
+    return kept, [t for t in leaves if t in wanted]
 
 
 def backward_anomaly(fn: Any, grad: Any, err: FloatingPointError) -> FloatingPointError:

@@ -58,7 +58,7 @@ def grad(
     captured = engine.backward(outputs, seeds, retain_graph, create_graph, capture=inputs)
     results: list[Tensor | None] = []
     for i, t in enumerate(inputs):
-        g = captured.get(id(t))
+        g = captured.get(t)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
