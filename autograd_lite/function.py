@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # Each recorded operation's place in creation order: reversed, it is a topological order.
 _creation_order = itertools.count()
+_ABSENT = object()  # in Function._in1: the operation has one input
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -59,7 +60,39 @@ class Function:
     one gradient (or ``None``) per input, each of the input's shape or broadcastable to it.
     """
 
-    __slots__ = ("inputs", "params", "needs_input_grad", "saved", "freed", "tick", "seq", "site")
+    # The inputs live in slots, not in a tuple of their own: one object fewer per operation for
+    # Python's garbage collector to track and scan (``inputs`` gives them as a tuple).
+    __slots__ = (
+        "_in0",
+        "_in1",
+        "_more",
+        "params",
+        "needs_input_grad",
+        "saved",
+        "freed",
+        "tick",
+        "seq",
+        "site",
+    )
+
+    @property
+    def inputs(self) -> tuple:
+        """The input tensors, in order."""
+        more = self._more
+        if more is not None:
+            return more
+        second = self._in1
+        return (self._in0,) if second is _ABSENT else (self._in0, second)
+
+    @inputs.setter
+    def inputs(self, value: Any) -> None:
+        value = tuple(value)
+        if len(value) == 1:
+            self._in0, self._in1, self._more = value[0], _ABSENT, None
+        elif len(value) == 2:
+            self._in0, self._in1, self._more = value[0], value[1], None
+        else:
+            self._more = value
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -107,7 +140,12 @@ class Function:
         if _mode.tracer is not None:  # compile() is recording this call
             _mode.tracer.record(cls, inputs, tensors, params, out)
         if record:
-            fn.inputs = tuple(tensors)
+            if len(tensors) == 2:
+                fn._in0, fn._in1, fn._more = tensors[0], tensors[1], None
+            elif len(tensors) == 1:
+                fn._in0, fn._in1, fn._more = tensors[0], _ABSENT, None
+            else:
+                fn._more = tuple(tensors)
             fn.params = params
             # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
             fn.needs_input_grad = bytes([t._requires_grad for t in tensors])

@@ -28,14 +28,12 @@ def tracked_objects_per_operation(operation) -> float:
     ],
     ids=["tensor * tensor", "tensor * number", "a chain of two"],
 )
-def test_an_operation_leaves_three_tracked_objects_its_result_node_and_inputs(
-    operation, operations
-):
+def test_an_operation_leaves_two_tracked_objects_its_result_and_its_node(operation, operations):
     a = Tensor(np.ones(3), requires_grad=True)
     b = Tensor(np.ones(3), requires_grad=True)
     operation(a, b)  # the number constants exist from here on
     per_call = tracked_objects_per_operation(lambda: operation(a, b))
-    assert per_call <= 3 * operations  # the result Tensor, its Function, the inputs tuple
+    assert per_call <= 2 * operations  # the result Tensor and its Function, nothing else
 
 
 def test_a_python_number_is_one_shared_read_only_constant_per_value_and_dtype():
