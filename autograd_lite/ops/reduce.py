@@ -52,8 +52,10 @@ class Max(Function):
     way the tie is broken.
     """
 
+    extreme = staticmethod(np.max)  # Min (reductions_more.py) is the same with np.min
+
     def forward(self, x, axis, keepdims):
-        z = np.max(x, axis=axis, keepdims=True)
+        z = self.extreme(x, axis=axis, keepdims=True)
         self.save(x, z, axis)
         return z if keepdims else np.squeeze(z, axis=axis)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace
 from ..function import Function
-from .reduce import restore_reduced_axes
+from .reduce import Max, restore_reduced_axes
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -92,19 +92,12 @@ class Prod(Function):
         return (g * array_namespace(g).prod_others(x, _axes(axis, x.ndim)),)
 
 
-class Min(Function):
+class Min(Max):
     """z = minᵢ xᵢ over the axes.   ∂z/∂xᵢ = 1/k where xᵢ is one of the k tied minima, else 0
-    (ties share the gradient equally, as ``torch.amin`` and this library's max do)."""
+    (ties share the gradient equally, as ``torch.amin`` and this library's max do; the forward
+    and backward are Max's, with np.min)."""
 
-    def forward(self, x, axis, keepdims):
-        z = np.min(x, axis=axis, keepdims=True)
-        self.save(x, z, axis)
-        return z if keepdims else np.squeeze(z, axis=axis)
-
-    def backward(self, g):
-        x, z, axis = self.saved
-        winners = x == z
-        return (winners / winners.sum(axis=axis, keepdims=True) * g.reshape(z.shape),)
+    extreme = staticmethod(np.min)
 
 
 class LogSumExp(Function):
