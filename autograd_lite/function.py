@@ -57,7 +57,13 @@ class Function:
     """One recorded operation: its inputs, its parameters and what backward needs from forward.
 
     Subclasses define ``forward(*arrays, **params) -> array`` and ``backward(grad) -> tuple`` with
-    one gradient (or ``None``) per input, each of the input's shape or broadcastable to it.
+    one gradient (or ``None``) per input, each of the input's shape or broadcastable to it;
+    ``self.save(...)`` in forward keeps what backward reads as ``self.saved``, and
+    ``self.needs_input_grad[i]`` is 1 where input i takes a gradient (0 where it need not be
+    computed). Written with operators, the methods arrays and Tensors share and the functions of
+    ``xp = array_namespace(g)``, a backward is differentiable again: ``grad(...,
+    create_graph=True)`` runs it on Tensors, with the saved inputs and output as Tensors
+    (docs/higher_order.md).
     """
 
     # The inputs live in slots, not in a tuple of their own: one object fewer per operation for
