@@ -204,21 +204,31 @@ class Function:
                 pairs.append((t, g))
         return pairs
 
-    def free(self, released: dict[int, Released] | None = None) -> None:
+    def free(self, released: dict | None = None) -> None:
         """Drop what backward needed. With ``released`` (a memo shared by one backward pass), also
         let go of the values of intermediate results and constant arrays, keeping the graph's
         shape: a loss kept after ``backward()`` must not keep every activation alive."""
         self.saved = None
         self.freed = True
-        if released is not None:
-            inputs = list(self.inputs)
-            for i, t in enumerate(inputs):
-                if t._ctx is not None or not (t._requires_grad or t.data.ndim == 0):
-                    placeholder = released.get(id(t))
-                    if placeholder is None:
-                        placeholder = released[id(t)] = Released(t)
-                    inputs[i] = placeholder
-            self.inputs = tuple(inputs)
+        if released is None:
+            return
+        if self._more is not None:
+            self._more = tuple([_released(t, released) for t in self._more])
+            return
+        self._in0 = _released(self._in0, released)
+        if self._in1 is not _ABSENT:
+            self._in1 = _released(self._in1, released)
+
+
+def _released(t: Any, released: dict) -> Any:
+    """``t``, or the placeholder that keeps its place once its value is let go: intermediate
+    results and constant arrays; parameters and numbers keep their values."""
+    if t._ctx is None and (t._requires_grad or t.data.ndim == 0):
+        return t
+    placeholder = released.get(t)
+    if placeholder is None:
+        placeholder = released[t] = Released(t)
+    return placeholder
 
 
 def _as_array_in_saved(fn: Function, value: Any) -> np.ndarray:
