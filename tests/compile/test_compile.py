@@ -333,3 +333,19 @@ def test_random_graphs_of_every_operation_replay_to_the_same_bits(ops, seed):
             else:
                 assert p.grad.tobytes() == q.grad.tobytes()
     assert compiled.eager_reason is None
+
+
+def test_a_model_passed_as_an_argument_retraces_when_it_is_replaced(rng):
+    def loss(model: nn.Module, x: Tensor, y: np.ndarray) -> Tensor:
+        return nn.functional.mse_loss(model(x), y)
+
+    compiled = ag.compile(loss)
+    x, y = Tensor(rng.standard_normal((4, 3))), rng.uniform(0, 1, (4, 1))
+    first = nn.Linear(3, 1, rng=np.random.default_rng(0))
+    for _ in range(3):
+        compiled(first, x, y)
+    second = nn.Linear(3, 1, rng=np.random.default_rng(1))  # a new model object
+    got = compiled(second, x, y)
+    expected = loss(second, x, y)
+    assert got.data.tobytes() == expected.data.tobytes()
+    assert compiled.eager_reason is None
