@@ -16,8 +16,9 @@ A trace can only replay what it saw. Whatever would make a replay differ from ru
 (``.item()``, ``bool()``, ``float()``, ``.numpy()``), an in-place change, hooks, a number or an
 array that is not the same in the two recorded calls (a random mask, a condition computed from
 ``.data``, ``np.arange`` inside ``fn``), a result computed outside ``fn``. Arrays read from
-outside the arguments are read afresh at each replay; numbers are constants of the trace, so
-pass anything that changes between calls as an argument.
+outside the arguments are read afresh at each replay; numbers, and which parameter objects ``fn``
+reads from outside, are constants of the trace: pass anything that changes between calls (a
+number, a replaced model) as an argument, since a non-Tensor argument is part of the key.
 """
 
 from __future__ import annotations
