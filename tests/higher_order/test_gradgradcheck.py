@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from graph_walk import recorded_operations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -190,18 +191,6 @@ def test_astype_through_float32_with_a_step_and_tolerance_for_float32():
     x = leaf([-1.5, -0.3, 0.4, 1.2])
     fn = lambda x: (x.astype(np.float32) ** 3).astype(np.float64)  # noqa: E731
     assert gradgradcheck(fn, x, eps=1e-3, atol=1e-3, rtol=1e-3)
-
-
-def recorded_operations(*roots: Tensor | None) -> set[str]:
-    """The names of the operations in the graphs behind ``roots``."""
-    names, seen, stack = set(), set(), [r for r in roots if r is not None]
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen and t._ctx is not None:
-            seen.add(id(t))
-            names.add(type(t._ctx).__name__)
-            stack.extend(t._ctx.inputs)
-    return names
 
 
 # The original operation modules; tests/ops/test_new_ops_gradcheck.py covers the later ones

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from graph_walk import recorded_operations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -168,17 +169,6 @@ def test_the_cases_reach_every_new_operation_to_second_order():
         firsts = ag.grad(
             out, xs, grad_outputs=np.ones(out.shape), create_graph=True, allow_unused=True
         )
-        reached |= operations_in(out, *firsts)
+        reached |= recorded_operations(out, *firsts)
     assert len(defined) >= 35
     assert defined <= reached, f"no case reaches {sorted(defined - reached)}"
-
-
-def operations_in(*roots: Tensor | None) -> set[str]:
-    names, seen, stack = set(), set(), [r for r in roots if r is not None]
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen and t._ctx is not None:
-            seen.add(id(t))
-            names.add(type(t._ctx).__name__)
-            stack.extend(t._ctx.inputs)
-    return names
