@@ -37,7 +37,6 @@ class NumpyNamespace:
         return np.broadcast_to(g, shape)
 
     transpose = staticmethod(np.transpose)
-    expand_dims = staticmethod(np.expand_dims)
     split = staticmethod(np.split)
 
     @staticmethod
@@ -116,10 +115,6 @@ class TensorNamespace:
     @staticmethod
     def transpose(x: Any, axes: Any = None) -> Any:
         return shape_ops().Transpose.apply(x, axes=None if axes is None else tuple(axes))
-
-    @staticmethod
-    def expand_dims(x: Any, axis: Any) -> Any:
-        return x.reshape(np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
 
     @staticmethod
     def split(x: Any, indices: Any, axis: int) -> list:

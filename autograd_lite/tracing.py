@@ -311,7 +311,7 @@ class Trace:
         them): the operations' own ``forward`` calls, then their ``backward`` calls in the order
         eager backward makes them, each gradient summed where eager sums it."""
         names: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_data": _data}
-        names.update(fix=_as_array_in_saved, conform=conform, params_of=self._params)
+        names.update(fix=_as_array_in_saved, conform=conform)
 
         def constant(value: Any) -> str:
             name = f"K{len(names)}"
@@ -332,13 +332,21 @@ class Trace:
                 return f"np.array(_data({source}), dtype={constant(ref[2])})"
             return constant(ref[1])  # a literal
 
+        def param(value: Any) -> str:  # an index may hold arrays taken from the arguments
+            if isinstance(value, ParamArray):
+                return expr(value.source)
+            if isinstance(value, tuple):
+                return f"({''.join(f'{param(v)}, ' for v in value)})"
+            return constant(value)
+
         kept = sorted({slot for slot, _ in self.schedule})
         lines = ["def forward(args, E):"]
         for j, (cls, refs, params, needs, dynamic) in enumerate(self.ops):
             operands = [expr(r) for r in refs]
-            if params:
-                ps = constant(params)
-                operands.append(f"**params_of(args, {ps})" if dynamic else f"**{ps}")
+            if dynamic:
+                operands += [f"{k}={param(v)}" for k, v in params.items()]
+            elif params:
+                operands.append(f"**{constant(params)}")
             c = constant(cls)
             lines += [
                 f"    f{j} = {c}.__new__({c}); f{j}.needs_input_grad = {constant(needs)}",
@@ -371,29 +379,6 @@ class Trace:
         self.source = "\n".join(lines) + "\n"
         exec(builtins.compile(self.source, "<autograd_lite.compile replay>", "exec"), names)
         self.forward, self.backward = names["forward"], names["backward"]
-
-    def _params(self, args: tuple, params: dict) -> dict:
-        return {k: self._param(args, v) for k, v in params.items()}
-
-    # ----- values by where they come from
-    def _value(self, args: tuple, ref: tuple) -> Any:
-        kind = ref[0]
-        if kind == "arg":
-            return args[ref[1]].data
-        if kind == "external":
-            return self.externals[ref[1]].data
-        if kind == "copy":
-            where, what = ref[1]
-            value = _data(args[what]) if where == "arg" else _data(what)
-            return np.array(value, dtype=ref[2])
-        return ref[1]  # a literal
-
-    def _param(self, args: tuple, value: Any) -> Any:
-        if isinstance(value, tuple):
-            return tuple(self._param(args, v) for v in value)
-        if isinstance(value, ParamArray):
-            return self._value(args, value.source)
-        return value
 
     def _leaf(self, args: tuple, ref: tuple) -> Tensor:
         return args[ref[1]] if ref[0] == "arg" else self.externals[ref[1]]
