@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy import ndarray
 
 from . import versions
+from .function import _ABSENT, conform
 from .grad_mode import enable_grad, grad_enabled, is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
@@ -86,9 +88,9 @@ def backward(
     released = None if retain_graph else {}
     if create_graph:
         with enable_grad():
-            propagate(nodes, pending, wanted, captured, True, released)
+            propagate_recorded(nodes, pending, wanted, captured, released)
     else:
-        propagate(nodes, pending, wanted, captured, False, released)
+        propagate(nodes, pending, wanted, captured, released)
     held_by_leaves: set[int] = set()
     for leaf in leaves:
         g = pending.pop(leaf, None)
@@ -104,14 +106,14 @@ def backward(
 
 
 def propagate(
-    nodes: list[Tensor],
-    pending: dict,
-    wanted: set | None,
-    captured: dict | None,
-    create_graph: bool,
-    released: Any,
+    nodes: list[Tensor], pending: dict, wanted: set | None, captured: dict | None, released: Any
 ) -> None:
-    """The chain rule through each operation, newest first (see ``backward``)."""
+    """The chain rule through each operation, newest first, on arrays (see ``backward``).
+
+    What ``Function.input_grads`` does, written out in the loop: it runs once per node, and a
+    backward pass of a small network is mostly this loop's own overhead.
+    """
+    tick = versions.last_tick
     for node in nodes:
         fn = node._ctx
         g = pending.pop(node, None)
@@ -120,11 +122,44 @@ def propagate(
                 captured[node] = g
             if node._hooks is not None:
                 g = node._hooks.run(node, g)
-            if fn.tick != versions.last_tick:  # something changed in place since recording
+            if fn.tick != tick:  # something changed in place since recording
                 versions.check_saved(fn, node)
             try:
-                pairs = fn.recorded_input_grads(g, node) if create_graph else fn.input_grads(g)
+                grads = fn.backward(g)
             except FloatingPointError as err:  # only under detect_anomaly()
+                raise backward_anomaly(fn, g, err) from None
+            inputs = fn._more
+            if inputs is None:
+                second = fn._in1
+                inputs = (fn._in0,) if second is _ABSENT else (fn._in0, second)
+            for t, need, gi in zip(inputs, fn.needs_input_grad, grads, strict=True):
+                if need and gi is not None:
+                    x = t.data
+                    if gi.__class__ is not ndarray or gi.shape != x.shape or gi.dtype != x.dtype:
+                        gi = conform(gi, x.shape, x.dtype, fn)
+                    earlier = pending.get(t)
+                    pending[t] = gi if earlier is None else earlier + gi
+        if released is not None:
+            fn.free(released)
+
+
+def propagate_recorded(
+    nodes: list[Tensor], pending: dict, wanted: set | None, captured: dict | None, released: Any
+) -> None:
+    """``propagate`` with ``create_graph``: each local derivative is recorded, on Tensors."""
+    for node in nodes:
+        fn = node._ctx
+        g = pending.pop(node, None)
+        if g is not None:
+            if wanted is not None and node in wanted:
+                captured[node] = g
+            if node._hooks is not None:
+                g = node._hooks.run(node, g)
+            if fn.tick != versions.last_tick:
+                versions.check_saved(fn, node)
+            try:
+                pairs = fn.recorded_input_grads(g, node)
+            except FloatingPointError as err:
                 raise backward_anomaly(fn, g, err) from None
             for parent, parent_grad in pairs:
                 if parent in pending:
@@ -160,7 +195,15 @@ def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
                 "the first time to backpropagate twice, or run the forward pass again."
             )
         nodes.append(t)
-        for parent in fn.inputs:
+        inputs = fn._more
+        if inputs is None:  # one or two inputs, in slots (see Function)
+            if fn._in0._requires_grad:
+                stack.append(fn._in0)
+            second = fn._in1
+            if second is not _ABSENT and second._requires_grad:
+                stack.append(second)
+            continue
+        for parent in inputs:
             if parent._requires_grad:
                 stack.append(parent)
     if len(nodes) > 1:

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # Each recorded operation's place in creation order: reversed, it is a topological order.
 _creation_order = itertools.count()
 _ABSENT = object()  # in Function._in1: the operation has one input
+# needs_input_grad of a recorded operation, shared: one input (which requires grad), or two
+_NEEDS_ONE = b"\x01"
+_NEEDS = {(a, b): bytes([a, b]) for a in (False, True) for b in (False, True)}
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -79,16 +82,21 @@ class Function:
         "tick",
         "seq",
         "site",
+        "_output_meta",
+        "_output_released",
     )
 
     @property
     def inputs(self) -> tuple:
-        """The input tensors, in order."""
+        """The input tensors, in order (after a releasing backward, placeholders for the
+        intermediate results and constant arrays among them: see ``free``)."""
         more = self._more
-        if more is not None:
-            return more
-        second = self._in1
-        return (self._in0,) if second is _ABSENT else (self._in0, second)
+        if more is None:
+            second = self._in1
+            more = (self._in0,) if second is _ABSENT else (self._in0, second)
+        if self.freed:
+            more = tuple([x.output_released() if isinstance(x, Function) else x for x in more])
+        return more
 
     @inputs.setter
     def inputs(self, value: Any) -> None:
@@ -117,48 +125,55 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         Tensor = _tensor.Tensor
-        # Plain loops rather than generator expressions: this runs once per operation.
-        tensors = []
-        any_requires_grad = False
-        for x in inputs:
+        # Plain loops and local names rather than generator expressions: this runs once per
+        # operation, and the common case (every operand a Tensor) copies nothing.
+        tensors = inputs
+        arrays = []
+        record = False
+        for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
-                x = _constant(x, inputs)
+                if tensors is inputs:
+                    tensors = list(inputs)
+                tensors[i] = x = _constant(x, inputs)
             elif x._requires_grad:
-                any_requires_grad = True
-            tensors.append(x)
+                record = True
+            arrays.append(x.data)
         fn = cls()
         try:
-            data = fn.forward(*[t.data for t in tensors], **params)
+            data = fn.forward(*arrays, **params)
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
         except FloatingPointError as err:  # only under detect_anomaly() or np.errstate(raise)
             from .anomaly import anomaly_error, user_site
 
-            operands = [t.data for t in tensors]
-            raise anomaly_error(fn, "forward", operands, err, user_site(), params) from None
+            raise anomaly_error(fn, "forward", arrays, err, user_site(), params) from None
         if data.__class__ is not np.ndarray:  # NumPy gives scalars for 0-d results
             data = _as_array_in_saved(fn, data)
-        record = any_requires_grad and _mode.enabled
+        mode = _mode
+        record = record and mode.enabled
         out = Tensor._make(data, record, fn if record else None)
-        if out.data.base is not None:  # a view of an input: changing one changes the other
+        if data.base is not None:  # a view of an input: changing one changes the other
             share_version_counter(out, tensors)
-        if _mode.tracer is not None:  # compile() is recording this call
-            _mode.tracer.record(cls, inputs, tensors, params, out)
+        if mode.tracer is not None:  # compile() is recording this call
+            mode.tracer.record(cls, inputs, tensors, params, out)
         if record:
             if len(tensors) == 2:
-                fn._in0, fn._in1, fn._more = tensors[0], tensors[1], None
+                first, second = tensors
+                fn._in0, fn._in1, fn._more = first, second, None
+                fn.needs_input_grad = _NEEDS[first._requires_grad, second._requires_grad]
             elif len(tensors) == 1:
                 fn._in0, fn._in1, fn._more = tensors[0], _ABSENT, None
+                fn.needs_input_grad = _NEEDS_ONE
             else:
                 fn._more = tuple(tensors)
+                # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
+                fn.needs_input_grad = bytes([t._requires_grad for t in tensors])
             fn.params = params
-            # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
-            fn.needs_input_grad = bytes([t._requires_grad for t in tensors])
             fn.freed = False
             fn.tick = versions.last_tick
             fn.seq = next(_creation_order)
-            if _mode.anomaly:  # so that an anomaly found in backward can name this line
+            if mode.anomaly:  # so that an anomaly found in backward can name this line
                 from .anomaly import user_site
 
                 fn.site = user_site()
@@ -207,27 +222,46 @@ class Function:
     def free(self, released: dict | None = None) -> None:
         """Drop what backward needed. With ``released`` (a memo shared by one backward pass), also
         let go of the values of intermediate results and constant arrays, keeping the graph's
-        shape: a loss kept after ``backward()`` must not keep every activation alive."""
+        shape: a loss kept after ``backward()`` must not keep every activation alive.
+
+        An intermediate result is let go of by pointing at the operation that made it instead
+        (which records the result's shape, dtype and name): no new object per operation. ``inputs``
+        shows it as a ``Released`` placeholder, made only when something looks.
+        """
         self.saved = None
         self.freed = True
         if released is None:
             return
         if self._more is not None:
-            self._more = tuple([_released(t, released) for t in self._more])
+            self._more = tuple([_let_go(t, released) for t in self._more])
             return
-        self._in0 = _released(self._in0, released)
+        self._in0 = _let_go(self._in0, released)
         if self._in1 is not _ABSENT:
-            self._in1 = _released(self._in1, released)
+            self._in1 = _let_go(self._in1, released)
+
+    def output_released(self) -> Released:
+        """The placeholder for this operation's result, once backward let go of its value."""
+        placeholder = getattr(self, "_output_released", None)
+        if placeholder is None:
+            shape, dtype, name = self._output_meta
+            placeholder = self._output_released = Released(shape, dtype, name, True, self)
+        return placeholder
 
 
-def _released(t: Any, released: dict) -> Any:
-    """``t``, or the placeholder that keeps its place once its value is let go: intermediate
-    results and constant arrays; parameters and numbers keep their values."""
-    if t._ctx is None and (t._requires_grad or t.data.ndim == 0):
+def _let_go(t: Any, released: dict) -> Any:
+    """What a freed operation keeps in place of its input ``t``: the operation that made ``t``
+    for an intermediate result, a ``Released`` placeholder for a constant array; parameters and
+    numbers (and what was let go of already) are kept as they are."""
+    fn = t._ctx
+    if fn is not None:
+        if getattr(fn, "_output_meta", None) is None:
+            fn._output_meta = (t.data.shape, t.data.dtype, t.name)
+        return fn
+    if t._requires_grad or t.data is None or t.data.ndim == 0:
         return t
     placeholder = released.get(t)
     if placeholder is None:
-        placeholder = released[t] = Released(t)
+        placeholder = released[t] = Released(t.data.shape, t.data.dtype, t.name, False, None)
     return placeholder
 
 
@@ -260,9 +294,9 @@ class Released:
     data = None
     grad = _grad = _hooks = None
 
-    def __init__(self, t: Any) -> None:
-        self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name
-        self._requires_grad, self._ctx = t._requires_grad, t._ctx
+    def __init__(self, shape: tuple, dtype: Any, name: Any, requires_grad: bool, ctx: Any) -> None:
+        self.shape, self.dtype, self.name = shape, dtype, name
+        self._requires_grad, self._ctx = requires_grad, ctx
 
     requires_grad = property(lambda self: self._requires_grad)
     is_leaf = property(lambda self: self._ctx is None)
@@ -293,11 +327,13 @@ def _constant(value: Any, inputs: tuple) -> Tensor:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         dtype = None
         for x in inputs:
-            if isinstance(x, Tensor) and x.data.dtype.kind == "f":
+            if isinstance(x, Tensor):
                 dtype = x.data.dtype
-                break
-        # The sign is part of the key: 0.0 == -0.0, but x * -0.0 and x * 0.0 differ.
-        key = (value, dtype, math.copysign(1.0, value))
+                if dtype.kind == "f":
+                    break
+                dtype = None
+        # The sign of zero is part of the key: 0.0 == -0.0, but x * -0.0 and x * 0.0 differ.
+        key = (value, dtype) if value else (value, dtype, math.copysign(1.0, value))
         constant = _numbers.get(key)
         if constant is None:
             array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
