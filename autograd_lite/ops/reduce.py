@@ -14,8 +14,10 @@ def restore_reduced_axes(g, shape: tuple, axis, keepdims: bool):
         return g
     if axis is None:
         return g.reshape((1,) * len(shape))
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    kept = list(shape)  # a plain loop: a third of the cost of a set and a generator
+    for a in (axis,) if isinstance(axis, int) else axis:
+        kept[a] = 1  # a negative axis counts from the end here too (forward checked the range)
+    return g.reshape(kept)
 
 
 class Sum(Function):
@@ -23,11 +25,14 @@ class Sum(Function):
 
     def forward(self, x, axis, keepdims):
         self.save(x.shape, axis, keepdims)
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        # What np.sum calls for an ndarray, without its Python wrapper (a third of the cost on a
+        # small array): the same reduction, the same dtype.
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         shape, axis, keepdims = self.saved
-        g = restore_reduced_axes(g, shape, axis, keepdims)
+        if axis is not None and not keepdims:  # a 0-d g (axis=None) broadcasts as it is
+            g = restore_reduced_axes(g, shape, axis, keepdims)
         return (array_namespace(g).broadcast_to(g, shape),)
 
 
@@ -35,13 +40,15 @@ class Mean(Function):
     """z = (1/n) Σᵢ xᵢ over the axes (n elements each).   ∂z/∂xᵢ = 1/n."""
 
     def forward(self, x, axis, keepdims):
-        z = np.mean(x, axis=axis, keepdims=keepdims)
+        z = x.mean(axis=axis, keepdims=keepdims)  # np.mean's own code, without its dispatch
         self.save(x.shape, axis, keepdims, x.size // max(z.size, 1))
         return z
 
     def backward(self, g):
         shape, axis, keepdims, n = self.saved
-        g = restore_reduced_axes(g, shape, axis, keepdims) / n
+        if axis is not None and not keepdims:  # a 0-d g (axis=None) broadcasts as it is
+            g = restore_reduced_axes(g, shape, axis, keepdims)
+        g = g / n
         return (array_namespace(g).broadcast_to(g, shape),)
 
 
