@@ -125,28 +125,41 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         Tensor = _tensor.Tensor
-        # Plain loops and local names rather than generator expressions: this runs once per
-        # operation, and the common case (every operand a Tensor) copies nothing.
-        tensors = inputs
-        arrays = []
-        record = False
-        for i, x in enumerate(inputs):
-            if not isinstance(x, Tensor):
-                if tensors is inputs:
-                    tensors = list(inputs)
-                tensors[i] = x = _constant(x, inputs)
-            elif x._requires_grad:
-                record = True
-            arrays.append(x.data)
+        # Written out for one and two operands (nearly every operation), with local names and no
+        # generator expressions: this runs once per operation.
+        count = len(inputs)
+        if count == 2:
+            first, second = inputs
+            if not isinstance(first, Tensor):
+                first = _constant(first, inputs)
+            if not isinstance(second, Tensor):
+                second = _constant(second, inputs)
+            tensors = (first, second)
+            record = first._requires_grad or second._requires_grad
+        elif count == 1:
+            first = inputs[0]
+            if not isinstance(first, Tensor):
+                first = _constant(first, inputs)
+            tensors = (first,)
+            record = first._requires_grad
+        else:
+            tensors = tuple([x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs])
+            record = any([t._requires_grad for t in tensors])
         fn = cls()
         try:
-            data = fn.forward(*arrays, **params)
+            if count == 2:
+                data = fn.forward(first.data, second.data, **params)
+            elif count == 1:
+                data = fn.forward(first.data, **params)
+            else:
+                data = fn.forward(*[t.data for t in tensors], **params)
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
         except FloatingPointError as err:  # only under detect_anomaly() or np.errstate(raise)
             from .anomaly import anomaly_error, user_site
 
+            arrays = [t.data for t in tensors]
             raise anomaly_error(fn, "forward", arrays, err, user_site(), params) from None
         if data.__class__ is not np.ndarray:  # NumPy gives scalars for 0-d results
             data = _as_array_in_saved(fn, data)
@@ -158,15 +171,14 @@ class Function:
         if mode.tracer is not None:  # compile() is recording this call
             mode.tracer.record(cls, inputs, tensors, params, out)
         if record:
-            if len(tensors) == 2:
-                first, second = tensors
+            if count == 2:
                 fn._in0, fn._in1, fn._more = first, second, None
                 fn.needs_input_grad = _NEEDS[first._requires_grad, second._requires_grad]
-            elif len(tensors) == 1:
-                fn._in0, fn._in1, fn._more = tensors[0], _ABSENT, None
+            elif count == 1:
+                fn._in0, fn._in1, fn._more = first, _ABSENT, None
                 fn.needs_input_grad = _NEEDS_ONE
             else:
-                fn._more = tuple(tensors)
+                fn._more = tensors
                 # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
                 fn.needs_input_grad = bytes([t._requires_grad for t in tensors])
             fn.params = params
@@ -254,8 +266,7 @@ def _let_go(t: Any, released: dict) -> Any:
     numbers (and what was let go of already) are kept as they are."""
     fn = t._ctx
     if fn is not None:
-        if getattr(fn, "_output_meta", None) is None:
-            fn._output_meta = (t.data.shape, t.data.dtype, t.name)
+        fn._output_meta = (t.data.shape, t.data.dtype, t.name)
         return fn
     if t._requires_grad or t.data is None or t.data.ndim == 0:
         return t
