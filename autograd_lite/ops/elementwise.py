@@ -77,8 +77,8 @@ class PowScalar(Function):
 
     def backward(self, g):
         x, p = self.saved
-        if p == 2:  # the squared error's case, without the cost of a general power
-            return (g * 2 * x,)
+        if p == 2:  # the squared error's case, without the cost of a general power; 2.0, not
+            return (g * 2.0 * x,)  # 2, as NumPy casts a Python float faster than an int
         if p == 0:  # x⁰ is constant; p·x⁻¹ would give 0·∞ = NaN at x = 0 (PyTorch gives 0)
             return (array_namespace(g).zeros_like(x),)
         return (g * p * x ** (p - 1),)
@@ -196,7 +196,8 @@ class ReLU(Function):
 
     def backward(self, g):
         (z,) = self.saved
-        return (g * (z > 0),)
+        # The mask in g's dtype: a product of one dtype costs less than one that casts bools.
+        return (g * (z > 0.0).astype(g.dtype),)
 
 
 class Cast(Function):
