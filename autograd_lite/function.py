@@ -317,12 +317,19 @@ class Released:
 
 def share_version_counter(view: Tensor, tensors: tuple) -> None:
     """Give ``view`` the version counter of the input whose memory it shares."""
-    for t in tensors:
-        if np.may_share_memory(view.data, t.data):
-            if t._version_counter is None:
-                t._version_counter = [0, 0]
-            view._version_counter = t._version_counter
+    base = view.data.base
+    for t in tensors:  # the usual case, cheaply: a view of an input or of the array it views
+        if base is t.data or base is t.data.base:
+            break
+    else:
+        for t in tensors:
+            if np.may_share_memory(view.data, t.data):
+                break
+        else:
             return
+    if t._version_counter is None:
+        t._version_counter = [0, 0]
+    view._version_counter = t._version_counter
 
 
 def _constant(value: Any, inputs: tuple) -> Tensor:

@@ -26,7 +26,7 @@ class Transpose(Function):
 
     def forward(self, x, axes):
         self.save(axes)
-        return np.transpose(x, axes)
+        return x.transpose(axes)  # the method: np.transpose's Python wrapper costs a microsecond
 
     def backward(self, g):
         (axes,) = self.saved
