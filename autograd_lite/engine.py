@@ -1,7 +1,8 @@
 """The backward pass: a topological order of the graph, then the chain rule node by node.
 
-It knows nothing about particular operations: each node's ``Function.input_grads`` turns the
-gradient of its output into gradients of its inputs.
+It knows nothing about particular operations: each node's ``Function.backward`` turns the
+gradient of its output into gradients of its inputs (``propagate`` does what
+``Function.input_grads`` does for the tools, written out in its loop for speed).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..array_namespace import array_namespace
+from ..array_namespace import array_namespace, stable_sigmoid
 from ..function import Function
 
 
@@ -172,12 +172,7 @@ class Sigmoid(Function):
     """z = σ(x) = 1/(1 + e⁻ˣ).   ∂z/∂x = σ(x)(1 − σ(x)) = z(1 − z)."""
 
     def forward(self, x):
-        # exp of a negative number only, so that large |x| cannot overflow.
-        e = np.exp(-np.abs(x))
-        # 1/(1 + e) for x ≥ 0, e/(1 + e) below. As 0 ≤ e ≤ 1, that numerator is max(e, sign x):
-        # two cheap ufuncs where np.where cost as much as all the rest on small arrays. The same
-        # bits: at x = ±0 e is 1 anyway, and for a NaN x maximum keeps e's NaN, its first operand.
-        z = np.maximum(e, np.sign(x)) / (1.0 + e)
+        z = stable_sigmoid(x)  # without overflow at large |x|
         self.save(z)
         return z
 
