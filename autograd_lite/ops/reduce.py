@@ -40,8 +40,16 @@ class Mean(Function):
     """z = (1/n) Σᵢ xᵢ over the axes (n elements each).   ∂z/∂xᵢ = 1/n."""
 
     def forward(self, x, axis, keepdims):
-        z = x.mean(axis=axis, keepdims=keepdims)  # np.mean's own code, without its dispatch
-        self.save(x.shape, axis, keepdims, x.size // max(z.size, 1))
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
+            # What np.mean computes for float32 and float64 (the same sum, divided by the same
+            # count), without its Python layer: a fifth of the time on small arrays.
+            total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+            n = x.size // max(total.size, 1)
+            z = total / n
+        else:  # integers (a float64 mean), float16 (a float32 sum) and empty arrays: np.mean's
+            z = x.mean(axis=axis, keepdims=keepdims)
+            n = x.size // max(z.size, 1)
+        self.save(x.shape, axis, keepdims, n)
         return z
 
     def backward(self, g):
@@ -100,7 +108,7 @@ class LogSoftmax(Function):
         if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
             self.save(x, axis)
             return x.copy()
-        shifted = x - np.max(x, axis=axis, keepdims=True)
+        shifted = x - x.max(axis=axis, keepdims=True)  # the method: np.max's wrapper is slow
         y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         self.save(y, axis)
         return y
