@@ -145,3 +145,21 @@ def test_a_parameter_stays_a_parameter_and_keeps_its_identity_within_one_copy(co
     np.testing.assert_array_equal(p2.data, [[1.0, 2.0]])
     (key,) = by_param
     assert key is p2 and by_param[p2] == "state"
+
+
+def test_a_released_intermediate_is_one_placeholder_wherever_it_is_used():
+    w = Tensor([0.25, 0.5], requires_grad=True, name="w")
+    h = w * 3.0
+    h.name = "h"
+    loss = (h * h + h.tanh()).sum()  # h feeds a Mul twice and a Tanh once
+    del h
+    loss.backward()
+    add = loss._ctx.inputs[0]._ctx
+    product, tanh = (t._ctx for t in add.inputs)
+    first, second = product.inputs
+    (third,) = tanh.inputs
+    assert first is second is third  # one node in pictures, not three
+    assert first.name == "h" and first.shape == (2,) and first.dtype == np.float64
+    assert first.data is None and first.requires_grad and not first.is_leaf
+    assert first._ctx.name == "Mul" and first._ctx.inputs[0] is w  # the parameter is kept
+    assert draw_graph(loss).source.count("released") >= 3
