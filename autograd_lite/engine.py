@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections.abc import Sequence
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,31 +68,38 @@ def backward(
     """Apply the chain rule from ``roots`` (with gradients ``grads``) back through the graph.
 
     Operations are visited newest first: an operation is always recorded after the ones that made
-    its inputs, so reversed creation order is a topological order, found by one sort instead of
-    a depth-first search. A node used more than once has received the sum of its gradients before
-    it passes them on. Without ``capture``, leaves add theirs into ``.grad``; with it, nothing is
-    written anywhere and the gradients reaching the tensors in ``capture`` are returned, keyed by
-    tensor. With ``create_graph`` the gradients are Tensors and every local derivative is
-    recorded, so the result can be differentiated again (each operation's backward runs on
-    Tensors, not arrays). Tensors are the dictionaries' keys: they hash by identity.
+    its inputs, so reversed creation order is a topological order. A node used more than once has
+    received the sum of its gradients before it passes them on. Without ``capture``, leaves add
+    theirs into ``.grad``; with it, nothing is written anywhere and the gradients reaching the
+    tensors in ``capture`` are returned, keyed by tensor. With ``create_graph`` the gradients are
+    Tensors and every local derivative is recorded, so the result can be differentiated again
+    (each operation's backward runs on Tensors, not arrays). Tensors are the dictionaries' keys:
+    they hash by identity.
     """
     if hasattr(roots, "_ctx"):
         roots, grads = [roots], [grads]
-    nodes, leaves = reachable(roots)
     pending: dict[Any, Any] = {}
     for root, grad in zip(roots, grads, strict=True):
         pending[root] = grad if root not in pending else pending[root] + grad
     captured: dict[Any, Any] | None = None
-    wanted: set | None = None
-    if capture is not None:
-        captured, wanted = {}, set(capture)
-        nodes, leaves = on_paths_to(nodes, leaves, wanted)
-    released = None if retain_graph else {}
-    if create_graph:
-        with enable_grad():
-            propagate_recorded(nodes, pending, wanted, captured, released)
+    if capture is None and not create_graph:  # the usual backward(): one pass, found as it goes
+        leaves = chain_rule(pending, retain_graph)
     else:
-        propagate(nodes, pending, wanted, captured, released)
+        nodes, leaves = reachable(roots)
+        wanted: set | None = None
+        if capture is not None:
+            captured, wanted = {}, set(capture)
+            nodes, leaves = on_paths_to(nodes, leaves, wanted)
+        released = None if retain_graph else {}
+        if create_graph:
+            with enable_grad():
+                propagate_recorded(nodes, pending, wanted, captured, released)
+        else:
+            on_path = {*nodes, *leaves}
+            for root in roots:
+                if root not in on_path:
+                    pending.pop(root, None)
+            chain_rule(pending, retain_graph, on_path, wanted, captured)
     held_by_leaves: set[int] = set()
     for leaf in leaves:
         g = pending.pop(leaf, None)
@@ -106,19 +114,49 @@ def backward(
     return captured
 
 
-def propagate(
-    nodes: list[Tensor], pending: dict, wanted: set | None, captured: dict | None, released: Any
-) -> None:
-    """The chain rule through each operation, newest first, on arrays (see ``backward``).
+def chain_rule(
+    pending: dict,
+    retain_graph: bool,
+    on_path: set | None = None,
+    wanted: set | None = None,
+    captured: dict | None = None,
+) -> list[Tensor]:
+    """The chain rule on arrays from the tensors in ``pending`` (with their gradients) back to
+    the leaves, which it returns (their gradients are left in ``pending``).
 
-    What ``Function.input_grads`` does, written out in the loop: it runs once per node, and a
-    backward pass of a small network is mostly this loop's own overhead.
+    The nodes wait in a heap keyed by creation order, newest first, and a node enters it when the
+    first gradient reaches it: no walk over the graph beforehand and no sort. A node is taken out
+    only after every operation that used it, since those are newer and reach it through nodes
+    newer than it. ``on_path`` limits the pass to those tensors (``grad``'s inputs); ``wanted``
+    tensors' gradients go to ``captured``. What ``Function.input_grads`` does (for the tools) is
+    written out in the loop: it runs once per node, and on small networks its overhead is the
+    backward pass.
     """
+    heap: list[tuple[int, Any]] = []
+    leaves: list[Tensor] = []
+    for root in pending:
+        fn = root._ctx
+        if fn is None:
+            leaves.append(root)
+        else:
+            heap.append((-fn.seq, root))
+    heapify(heap)
     tick = versions.last_tick
-    for node in nodes:
+    done: list[Any] = []
+    while heap:
+        node = heappop(heap)[1]
         fn = node._ctx
-        g = pending.pop(node, None)
-        if g is not None:
+        if fn.freed:
+            raise RuntimeError(freed_message(fn))
+        done.append(fn)
+        inputs = fn._more
+        if inputs is None:
+            second = fn._in1
+            inputs = (fn._in0,) if second is _ABSENT else (fn._in0, second)
+        g = pending.pop(node)
+        if g is None:  # no gradient reached it (a backward gave None): its inputs get none either
+            grads: Any = (None,) * len(inputs)
+        else:
             if wanted is not None and node in wanted:
                 captured[node] = g
             if node._hooks is not None:
@@ -129,19 +167,41 @@ def propagate(
                 grads = fn.backward(g)
             except FloatingPointError as err:  # only under detect_anomaly()
                 raise backward_anomaly(fn, g, err) from None
-            inputs = fn._more
-            if inputs is None:
-                second = fn._in1
-                inputs = (fn._in0,) if second is _ABSENT else (fn._in0, second)
-            for t, need, gi in zip(inputs, fn.needs_input_grad, grads, strict=True):
-                if need and gi is not None:
-                    x = t.data
-                    if gi.__class__ is not ndarray or gi.shape != x.shape or gi.dtype != x.dtype:
-                        gi = conform(gi, x.shape, x.dtype, fn)
-                    earlier = pending.get(t)
-                    pending[t] = gi if earlier is None else earlier + gi
-        if released is not None:
+        for t, need, gi in zip(inputs, fn.needs_input_grad, grads, strict=True):
+            if not need:
+                continue
+            if gi is not None:
+                x = t.data
+                if gi.__class__ is not ndarray or gi.shape != x.shape or gi.dtype != x.dtype:
+                    gi = conform(gi, x.shape, x.dtype, fn)
+            earlier = pending.get(t, _NOT_YET)
+            if earlier is _NOT_YET:  # the first gradient to reach t: t joins the pass
+                if on_path is not None and t not in on_path:
+                    continue
+                pending[t] = gi
+                producer = t._ctx
+                if producer is not None:
+                    heappush(heap, (-producer.seq, t))
+                elif t._requires_grad:
+                    leaves.append(t)
+            elif gi is not None:
+                pending[t] = gi if earlier is None else earlier + gi
+    if not retain_graph:
+        released: dict = {}
+        for fn in done:
             fn.free(released)
+    return leaves
+
+
+_NOT_YET = object()
+
+
+def freed_message(fn: Any) -> str:
+    return (
+        f"backward through a graph that was already freed (at a '{fn.name}' node): a first "
+        "backward() released what it saved. Call backward(retain_graph=True) the first time to "
+        "backpropagate twice, or run the forward pass again."
+    )
 
 
 def propagate_recorded(
@@ -190,11 +250,7 @@ def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
             leaves.append(t)
             continue
         if fn.freed:
-            raise RuntimeError(
-                f"backward through a graph that was already freed (at a '{fn.name}' node): "
-                "a first backward() released what it saved. Call backward(retain_graph=True) "
-                "the first time to backpropagate twice, or run the forward pass again."
-            )
+            raise RuntimeError(freed_message(fn))
         nodes.append(t)
         inputs = fn._more
         if inputs is None:  # one or two inputs, in slots (see Function)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, draw_graph
+from autograd_lite.function import Function
 
 
 def tracked_objects_per_operation(operation) -> float:
@@ -56,3 +57,47 @@ def test_the_flags_of_which_inputs_need_a_gradient_are_not_tracked():
     x = Tensor(np.ones(3), requires_grad=True)
     fn = (x * 2.0)._ctx
     assert not gc.is_tracked(fn.needs_input_grad) and list(fn.needs_input_grad) == [1, 0]
+
+
+# ----- the backward pass finds the graph as it goes (engine.chain_rule)
+class PassesNoGradient(Function):
+    """z = x, but backward gives None: nothing flows to x (as a detach inside an operation)."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return (None,)
+
+
+def test_a_part_of_the_graph_that_no_gradient_reaches_is_released_too():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 3.0
+    loss = (PassesNoGradient.apply(h) + w).sum()
+    loss.backward()
+    assert w.grad.tolist() == [1.0, 1.0]  # only the direct path counts
+    assert h._ctx.freed  # behind the node that gave None: still released
+    with pytest.raises(RuntimeError, match="already freed"):
+        h.sum().backward()
+
+
+def test_a_freed_node_met_halfway_raises_before_any_gradient_is_written():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2.0
+    h.sum().backward()  # releases h's node
+    first = w.grad.copy()
+    later = (h * 3.0 + w).sum()  # a new graph on top of the released one
+    with pytest.raises(RuntimeError, match=r"already freed \(at a 'Mul' node\)"):
+        later.backward()
+    assert w.grad.tolist() == first.tolist()  # w's direct path was not accumulated either
+
+
+def test_gradients_meeting_at_a_node_are_summed_newest_consumer_first():
+    # x feeds three products; the sum reaching x is (g_c + g_b) + g_a, newest first, as the
+    # compiled replay sums it. Float addition is not associative: oldest first, (g_a + g_b) + g_c,
+    # would lose both ones against 1e16.
+    x = Tensor([0.1, 0.7], requires_grad=True)
+    a, b, c = x * 1e16, x * 1.0, x * 1.0
+    (a + b + c).sum().backward()
+    assert x.grad.tolist() == [(1.0 + 1.0) + 1e16] * 2
+    assert (1.0 + 1.0) + 1e16 != (1e16 + 1.0) + 1.0
