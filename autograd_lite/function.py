@@ -342,6 +342,8 @@ def _constant(value: Any, inputs: tuple) -> Tensor:
     makes no new object for the 0.5 (pictures still draw it at each use).
     """
     Tensor = _tensor.Tensor
+    if value.__class__ is np.ndarray and value.dtype.kind in "fiub":  # as_array's checks, cheaply
+        return Tensor._make(value.copy(order="K"), False, None)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         dtype = None
         for x in inputs:
