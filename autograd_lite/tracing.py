@@ -282,10 +282,11 @@ class Trace:
 
     def still_valid(self) -> bool:
         """The outside tensors still have the shape, dtype and requires_grad of the trace."""
-        return all(
-            (e.shape, e.dtype, e.requires_grad) == kind
-            for e, kind in zip(self.externals, self.external_kinds, strict=True)
-        )
+        for e, (shape, dtype, needs) in zip(self.externals, self.external_kinds, strict=True):
+            data = e.data  # a loop, not all(genexpr): this runs at every call
+            if data.shape != shape or data.dtype != dtype or e._requires_grad != needs:
+                return False
+        return True
 
     def replay(self, args: tuple) -> Tensor:
         if self.forward is None:
