@@ -19,6 +19,11 @@ class _ThreadGradMode(threading.local):
     anomaly = False  # inside detect_anomaly(): operations remember the line that made them
     tracer = None  # while compile() records a call: the Recorder that sees every operation
 
+    def __init__(self) -> None:  # runs once in each thread
+        # For each no_grad/enable_grad object entered in this thread and not yet exited: the
+        # settings it replaced, innermost last.
+        self.replaced: dict[Any, list[bool]] = {}
+
 
 _mode = _ThreadGradMode()
 
@@ -42,17 +47,21 @@ class _GradMode(contextlib.ContextDecorator):
 
     enabled = True
 
-    def __init__(self) -> None:
-        self._previous = threading.local()
-
     def __enter__(self) -> _GradMode:
-        stack = self._previous.__dict__.setdefault("stack", [])
-        stack.append(_mode.enabled)
-        _mode.enabled = self.enabled
+        mode = _mode
+        stack = mode.replaced.get(self)
+        if stack is None:
+            stack = mode.replaced[self] = []
+        stack.append(mode.enabled)
+        mode.enabled = self.enabled
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _mode.enabled = self._previous.stack.pop()
+        mode = _mode
+        stack = mode.replaced[self]
+        mode.enabled = stack.pop()
+        if not stack:
+            del mode.replaced[self]
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isgeneratorfunction(func):
