@@ -97,7 +97,8 @@ def _doc_letters(fn: Any) -> list[str | None]:
     found, _, _ = _documented(cls)
     letters = []
     for name in _input_letters(cls, len(fn.inputs)):
-        match = [c for c in (name, name.upper(), name.lower()) if name and c in found]
+        spellings = (name, name.upper(), name.lower()) if name else ()  # None: a longer name
+        match = [c for c in spellings if c in found]
         letters.append(match[0] if match else name)
     if not any(letter in found for letter in letters) and len(found) == len(fn.inputs):
         letters = list(found)  # x, y as they appear, for forward(self, a, b)

@@ -22,6 +22,8 @@ import numpy as np
 
 from autograd_lite import Tensor, where
 
+from ._nll import NllLoss, check_label_range
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -227,8 +229,10 @@ def cross_entropy(
     # The uniform part, -Σ_c w_c log p_c / C per sample, normalised as the nll part is.
     keep = labels != ignore_index
     smooth = -(logp if w_axis is None else logp * w_axis).sum(axis=1)
-    if not keep.all():
-        smooth = where(keep, smooth, 0.0)
+    # Masked even when every label counts: compile cannot see a branch on the labels' values, but
+    # it sees a mask that differs between calls, and then runs the step eagerly rather than
+    # replaying one batch's mask (and denominator) on another.
+    smooth = where(keep, smooth, 0.0)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
@@ -241,23 +245,21 @@ def _nll(
 ) -> Tensor:
     c = logp.shape[1]
     flat = logp if logp.ndim == 2 else _classes_last(logp).reshape(-1, c)
-    y = labels.reshape(-1)
+    y = labels if labels.ndim == 1 else labels.reshape(-1)  # the caller's array itself, if it can
+    if w is None:  # one operation (see _nll.py): compile replays it with each call's labels
+        loss = NllLoss.apply(flat, y, name=name, ignore_index=ignore, reduction=reduction)
+        return loss.reshape(labels.shape) if reduction == "none" and labels.ndim != 1 else loss
+    # Class weights: composed of operations, so that a weight that requires grad gets one.
     keep = y != ignore
     everything = bool(keep.all())
     safe = y if everything else np.where(keep, y, 0)  # any valid class: its value is masked out
-    loss = -flat[np.arange(y.size), safe]
-    if w is not None:
-        loss = loss * w[safe]
+    loss = -flat[np.arange(y.size), safe] * w[safe]
     if not everything:
         loss = where(keep, loss, 0.0)
     if reduction == "none":
         return loss.reshape(labels.shape)
     if reduction == "sum":
         return loss.sum()
-    if w is None and everything:
-        if y.size == 0:
-            raise ValueError(f"{name}: the mean over an empty batch is undefined; use 'sum'")
-        return loss.mean()  # the common case, one operation
     return loss.sum() / _mean_denominator(name, y, keep, w)
 
 
@@ -323,12 +325,7 @@ def _class_labels(name: str, x: Tensor, target: Any, ignore_index: int) -> np.nd
             f"or (N, d1, ...) = {expected} in general: one label per position of the input of "
             f"shape {x.shape} except its class axis 1; got shape {labels.shape}"
         )
-    bad = ((labels < 0) | (labels >= c)) & (labels != ignore_index)
-    if bad.any():
-        raise ValueError(
-            f"{name}: labels must be in [0, {c}) for {c} classes (or equal ignore_index="
-            f"{ignore_index}); got {labels[bad][:5].tolist()}"
-        )
+    check_label_range(name, labels, c, ignore_index)
     return labels
 
 

@@ -81,11 +81,18 @@ def net_digits_cross_entropy():
     return list(model.parameters()), lambda: nn.CrossEntropyLoss()(model(x), labels)
 
 
-REPLAYED = [net_222, net_222_output_weights, net_321, net_221, net_relu_mse]
-# Arrays made inside the loss on every call: the nn losses' masks from values, and `1 - y` of a
-# NumPy target in tutorial 003's cross-entropy (a new array each call, which a trace cannot tell
-# from a mask computed from the data).
-EAGER = [net_planar_bce, net_digits_cross_entropy, net_tanh_cross_entropy]
+REPLAYED = [
+    net_222,
+    net_222_output_weights,
+    net_321,
+    net_221,
+    net_relu_mse,
+    net_digits_cross_entropy,
+]
+# Arrays made inside the loss on every call: BCELoss's masks from values, and `1 - y` of a NumPy
+# target in tutorial 003's cross-entropy (a new array each call, which a trace cannot tell from a
+# mask computed from the data).
+EAGER = [net_planar_bce, net_tanh_cross_entropy]
 
 
 def train(params, loss_fn, steps: int) -> list[bytes]:

@@ -191,7 +191,8 @@ def test_a_models_parameters_are_named_through_params_and_long_sentences_are_cut
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
     logits = model(Tensor(rng.normal(size=(8, 6))))
-    loss = nn.CrossEntropyLoss()(logits, rng.integers(0, 3, 8))
+    labels = rng.integers(0, 3, 8)  # indexing spelled out: GetItem's derivative is a sentence
+    loss = -logits.log_softmax(axis=1)[np.arange(8), labels].mean()
     e = explain(loss, model[0].weight, (1, 2), params=dict(model.named_parameters()))
     assert e.wrt_label == "0.weight[1,2]"
     loss.backward(retain_graph=True)
@@ -199,3 +200,12 @@ def test_a_models_parameters_are_named_through_params_and_long_sentences_are_cut
     longest = max(len(line) for line in str(e).splitlines())
     assert longest < 160  # GetItem's derivative is a sentence: only its first words are shown
     assert "GetItem: ∂L/∂x is zero except at the selected positions, where g is…" in str(e)
+
+
+def test_an_operation_whose_forward_names_an_input_with_a_word_is_explained():
+    # nn's NllLoss.forward(self, x, labels, ...): the labels have no letter in the docstring
+    nn = pytest.importorskip("nn")
+    logits = Tensor(np.random.default_rng(1).normal(size=(4, 3)), requires_grad=True)
+    loss = nn.functional.cross_entropy(logits, np.array([0, 2, 1, 2]))
+    text = str(explain(loss, logits, (1, 2)))
+    assert "−G/n at each (i, yᵢ) that counts" in text and "-0.25" in text  # −1/n, n = 4
