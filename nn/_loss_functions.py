@@ -164,8 +164,8 @@ def nll_loss(
     name = "nll_loss"
     _check_reduction(name, reduction)
     logp = _class_input(name, input)
-    labels = _class_labels(name, logp, target, ignore_index)
     w = _class_weight(name, weight, logp)
+    labels = _class_labels(name, logp, target, ignore_index, ranged=w is None)
     return _nll(name, logp, labels, w, ignore_index, reduction)
 
 
@@ -221,7 +221,7 @@ def cross_entropy(
         if samples == 0:
             raise ValueError(f"{name}: the mean over an empty batch is undefined; use 'sum'")
         return -terms.sum() / samples
-    labels = _class_labels(name, logits, target, ignore_index)
+    labels = _class_labels(name, logits, target, ignore_index, ranged=w is None)
     logp = logits.log_softmax(axis=1)
     nll = _nll(name, logp, labels, w, ignore_index, reduction)
     if not eps:
@@ -306,7 +306,11 @@ def _is_probability_target(target: Any, logits: Tensor) -> bool:
     return array.dtype.kind == "f" and array.shape == logits.shape
 
 
-def _class_labels(name: str, x: Tensor, target: Any, ignore_index: int) -> np.ndarray:
+def _class_labels(
+    name: str, x: Tensor, target: Any, ignore_index: int, ranged: bool = False
+) -> np.ndarray:
+    """``target`` as an array of class labels, checked; ``ranged``: their values are checked by
+    the operation they go to (NllLoss), at every call, compiled or not."""
     c = x.shape[1]
     expected = x.shape[:1] + x.shape[2:]
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
@@ -325,7 +329,8 @@ def _class_labels(name: str, x: Tensor, target: Any, ignore_index: int) -> np.nd
             f"or (N, d1, ...) = {expected} in general: one label per position of the input of "
             f"shape {x.shape} except its class axis 1; got shape {labels.shape}"
         )
-    check_label_range(name, labels, c, ignore_index)
+    if not ranged:
+        check_label_range(name, labels, c, ignore_index)
     return labels
 
 
