@@ -1,7 +1,7 @@
 """The backward pass: a topological order of the graph, then the chain rule node by node.
 
 It knows nothing about particular operations: each node's ``Function.backward`` turns the
-gradient of its output into gradients of its inputs (``propagate`` does what
+gradient of its output into gradients of its inputs (``chain_rule`` does what
 ``Function.input_grads`` does for the tools, written out in its loop for speed).
 """
 
@@ -207,7 +207,8 @@ def freed_message(fn: Any) -> str:
 def propagate_recorded(
     nodes: list[Tensor], pending: dict, wanted: set | None, captured: dict | None, released: Any
 ) -> None:
-    """``propagate`` with ``create_graph``: each local derivative is recorded, on Tensors."""
+    """``chain_rule`` with ``create_graph``: each local derivative is recorded, on Tensors, for
+    the ``nodes`` that ``reachable`` found (newest first)."""
     for node in nodes:
         fn = node._ctx
         g = pending.pop(node, None)
@@ -252,15 +253,7 @@ def reachable(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         if fn.freed:
             raise RuntimeError(freed_message(fn))
         nodes.append(t)
-        inputs = fn._more
-        if inputs is None:  # one or two inputs, in slots (see Function)
-            if fn._in0._requires_grad:
-                stack.append(fn._in0)
-            second = fn._in1
-            if second is not _ABSENT and second._requires_grad:
-                stack.append(second)
-            continue
-        for parent in inputs:
+        for parent in fn.inputs:
             if parent._requires_grad:
                 stack.append(parent)
     if len(nodes) > 1:
