@@ -16,6 +16,7 @@ from autograd_lite import Tensor
 
 rng = np.random.default_rng(11)
 N, C = 6, 3
+IGNORE = -100
 LABELS = [rng.integers(0, C, N) for _ in range(4)] + [np.array([0, -100, 2, 1, -100, 0])]
 SOFT = [rng.uniform(size=(N, C)) for _ in range(5)]
 BINARY = [rng.integers(0, 2, (N, C)).astype(float) for _ in range(5)]
@@ -71,3 +72,58 @@ def test_a_compiled_step_gives_eager_bits_for_every_calls_targets(name):
         assert compiled.eager_reason is None and not caught and len(compiled.traces) == 1
     else:
         assert compiled.eager_reason is not None and len(caught) == 1
+
+
+# ----- cross-entropy: each call's labels are used, and checked, in a replay
+FIVE_WITH_AN_IGNORED_ROW = np.array([2, 0, IGNORE, 1, 2])
+
+
+def cross_entropy_step():
+    rng = np.random.default_rng(3)
+    model = nn.Sequential(nn.Linear(6, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
+    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+
+    def step(x: np.ndarray, labels: np.ndarray) -> Tensor:
+        return loss_fn(model(Tensor(x)), labels)
+
+    return model, step
+
+
+def test_compiled_cross_entropy_replays_with_each_calls_labels_to_the_bit():
+    rng = np.random.default_rng(4)
+    batches = [(rng.standard_normal((5, 6)), rng.integers(0, 3, 5)) for _ in range(5)]
+    batches.append((rng.standard_normal((5, 6)), FIVE_WITH_AN_IGNORED_ROW))  # in a replay
+    eager_model, eager_step = cross_entropy_step()
+    model, step = cross_entropy_step()
+    compiled = ag.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        for x, labels in batches:
+            assert bits(model, compiled, x, labels) == bits(eager_model, eager_step, x, labels)
+    assert compiled.eager_reason is None and len(compiled.traces) == 1
+
+
+def test_a_replay_checks_the_labels_it_is_given():
+    model, step = cross_entropy_step()
+    compiled = ag.compile(step)
+    x = np.ones((5, 6))
+    for _ in range(3):  # two recorded calls, then replays
+        bits(model, compiled, x, np.array([0, 1, 2, 1, 0]))
+    assert len(compiled.traces) == 1
+    for bad in ([0, 1, 2, 3, 0], [0, -1, 2, 1, 0]):  # -1 would silently index the last class
+        with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+            compiled(x, np.array(bad))
+
+
+def test_label_smoothing_depends_on_the_labels_outside_the_operation_so_it_runs_eagerly():
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(nn.Linear(6, 3, rng=rng))
+    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=0.1)
+    compiled = ag.compile(lambda x, labels: loss_fn(model(Tensor(x)), labels))
+    x = rng.standard_normal((5, 6))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for labels in ([0, 1, 2, 1, 0], [2, 2, 1, 0, 1], FIVE_WITH_AN_IGNORED_ROW):
+            got = compiled(x, np.array(labels)).item()
+            assert got == loss_fn(model(Tensor(x)), np.array(labels)).item()
+    assert compiled.eager_reason is not None and len(caught) == 1

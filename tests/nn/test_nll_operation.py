@@ -1,15 +1,12 @@
 """The unweighted negative log-likelihood as one operation (nn/_nll.py): its derivative three
-ways where it can be, the graph it makes, and compile replaying cross-entropy with each call's
-labels, checked inside the operation."""
+ways where it can be, the graph it makes, and its checks of the labels (a compiled step relies on
+them: tests/compile/test_compile_losses.py)."""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import pytest
 
-import autograd_lite as ag
 import nn
 from autograd_lite import Tensor, gradcheck, gradgradcheck
 from nn._nll import NllLoss
@@ -70,62 +67,3 @@ def test_a_label_out_of_range_is_an_error_in_the_operation_too():
     with pytest.raises(ValueError, match="every label is ignore_index"):
         nll(log_probs(), np.full(5, IGNORE), "mean")
     assert nll(log_probs(), np.full(5, IGNORE), "sum").item() == 0.0
-
-
-# ----- compile: the step is replayed, and each call's labels are used and checked
-def make_step():
-    rng = np.random.default_rng(3)
-    model = nn.Sequential(nn.Linear(6, 8, rng=rng), nn.ReLU(), nn.Linear(8, 3, rng=rng))
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
-
-    def step(x: np.ndarray, labels: np.ndarray) -> Tensor:
-        return loss_fn(model(Tensor(x)), labels)
-
-    return model, step
-
-
-def run(model, step, x, labels) -> list[bytes]:
-    model.zero_grad()
-    loss = step(x, labels)
-    loss.backward()
-    return [loss.data.tobytes()] + [p.grad.tobytes() for p in model.parameters()]
-
-
-def test_compiled_cross_entropy_replays_with_each_calls_labels_to_the_bit():
-    rng = np.random.default_rng(4)
-    batches = [(rng.standard_normal((5, 6)), rng.integers(0, 3, 5)) for _ in range(5)]
-    batches.append((rng.standard_normal((5, 6)), LABELS))  # an ignored label, in a replay
-    eager_model, eager_step = make_step()
-    model, step = make_step()
-    compiled = ag.compile(step)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no fallback warning
-        for x, labels in batches:
-            assert run(model, compiled, x, labels) == run(eager_model, eager_step, x, labels)
-    assert compiled.eager_reason is None and len(compiled.traces) == 1
-
-
-def test_a_replay_checks_the_labels_it_is_given():
-    model, step = make_step()
-    compiled = ag.compile(step)
-    x = np.ones((5, 6))
-    for _ in range(3):  # two recorded calls, then replays
-        run(model, compiled, x, np.array([0, 1, 2, 1, 0]))
-    assert len(compiled.traces) == 1
-    for bad in ([0, 1, 2, 3, 0], [0, -1, 2, 1, 0]):  # -1 would silently index the last class
-        with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
-            compiled(x, np.array(bad))
-
-
-def test_label_smoothing_depends_on_the_labels_outside_the_operation_so_it_runs_eagerly():
-    rng = np.random.default_rng(5)
-    model = nn.Sequential(nn.Linear(6, 3, rng=rng))
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=0.1)
-    compiled = ag.compile(lambda x, labels: loss_fn(model(Tensor(x)), labels))
-    x = rng.standard_normal((5, 6))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for labels in ([0, 1, 2, 1, 0], [2, 2, 1, 0, 1], LABELS):  # the last has an ignored row
-            got = compiled(x, np.array(labels)).item()
-            assert got == loss_fn(model(Tensor(x)), np.array(labels)).item()
-    assert compiled.eager_reason is not None and len(caught) == 1
