@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mlp_training import batch, make_mlp, train
+from mlp_training import batch, crossed_state_dicts, make_mlp, torch_train, torch_twin, train
 
 import nn
 from autograd_lite import Tensor, no_grad
@@ -303,9 +303,7 @@ TORCH_CASES = [
 def test_groups_and_options_match_torch(name, kwargs):
     torch = pytest.importorskip("torch")
     ours = make_mlp()
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
-    theirs = theirs.double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs = torch_twin(ours)
 
     def groups(model):
         return [{"params": model[0].parameters(), "lr": 0.02}, {"params": model[2].parameters()}]
@@ -313,11 +311,7 @@ def test_groups_and_options_match_torch(name, kwargs):
     opt = getattr(nn.optim, name)(groups(ours), **kwargs)
     train(ours, opt, 0, 5)
     topt = getattr(torch.optim, name)(groups(theirs), **kwargs)
-    for step in range(5):
-        x, y = (torch.from_numpy(a) for a in batch(step))
-        topt.zero_grad()
-        torch.nn.functional.mse_loss(theirs(x), y).backward()
-        topt.step()
+    torch_train(theirs, topt, 0, 5)
     for key, value in ours.state_dict().items():
         expected = theirs.state_dict()[key].numpy()
         np.testing.assert_allclose(value, expected, rtol=0, atol=1e-10, err_msg=key)
@@ -340,32 +334,14 @@ def test_state_dicts_cross_to_and_from_torch(name, kwargs):
     # continue alike (torch's step is a 0-d tensor, ours an int; arrays cross as tensors).
     torch = pytest.importorskip("torch")
     ours = make_mlp()
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
-    theirs = theirs.double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs = torch_twin(ours)
     opt = getattr(nn.optim, name)(ours.parameters(), lr=0.1, **kwargs)
     topt = getattr(torch.optim, name)(theirs.parameters(), lr=0.1, **kwargs)
-
-    def torch_step(step):
-        x, y = (torch.from_numpy(a) for a in batch(step))
-        topt.zero_grad()
-        torch.nn.functional.mse_loss(theirs(x), y).backward()
-        topt.step()
-
     train(ours, opt, 0, 2)
-    torch_step(0)
-    torch_step(1)
-    fresh = getattr(nn.optim, name)(ours.parameters(), lr=0.5)
-    fresh.load_state_dict(topt.state_dict())  # torch's into ours
-    sd = opt.state_dict()
-    for entry in sd["state"].values():
-        entry.update({k: torch.from_numpy(v) for k, v in entry.items() if k != "step"})
-    fresh_torch = getattr(torch.optim, name)(theirs.parameters(), lr=0.5)
-    fresh_torch.load_state_dict(sd)  # ours into torch's
-    topt = fresh_torch
+    torch_train(theirs, topt, 0, 2)
+    fresh, fresh_torch = crossed_state_dicts(name, ours, opt, theirs, topt)
     train(ours, fresh, 2, 4)
-    torch_step(2)
-    torch_step(3)
+    torch_train(theirs, fresh_torch, 2, 4)
     for key, value in ours.state_dict().items():
         expected = theirs.state_dict()[key].numpy()
         np.testing.assert_allclose(value, expected, rtol=0, atol=1e-10, err_msg=key)

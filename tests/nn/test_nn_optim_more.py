@@ -3,7 +3,7 @@ parameter groups and state dicts (both ways) where PyTorch is installed."""
 
 import numpy as np
 import pytest
-from mlp_training import batch, make_mlp, train
+from mlp_training import crossed_state_dicts, make_mlp, torch_train, torch_twin, train
 
 import nn
 
@@ -167,25 +167,6 @@ CASES = [
 ]
 
 
-def torch_twin(model):
-    import torch
-
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
-    theirs = theirs.double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-    return theirs
-
-
-def torch_train(theirs, opt, start, stop):
-    import torch
-
-    for step in range(start, stop):
-        x, y = (torch.from_numpy(a) for a in batch(step))
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(theirs(x), y).backward()
-        opt.step()
-
-
 @pytest.mark.parametrize(("name", "kwargs"), CASES)
 def test_groups_and_steps_match_torch(name, kwargs):
     torch = pytest.importorskip("torch")
@@ -222,13 +203,7 @@ def test_state_dicts_cross_to_and_from_torch(name, kwargs):
     topt = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
     train(ours, opt, 0, 2)
     torch_train(theirs, topt, 0, 2)
-    fresh = getattr(nn.optim, name)(ours.parameters(), lr=0.5)
-    fresh.load_state_dict(topt.state_dict())  # torch's into ours
-    sd = opt.state_dict()
-    for entry in sd["state"].values():
-        entry.update({k: torch.from_numpy(v) for k, v in entry.items() if k != "step"})
-    fresh_torch = getattr(torch.optim, name)(theirs.parameters(), lr=0.5)
-    fresh_torch.load_state_dict(sd)  # ours into torch's
+    fresh, fresh_torch = crossed_state_dicts(name, ours, opt, theirs, topt)
     train(ours, fresh, 2, 5)
     torch_train(theirs, fresh_torch, 2, 5)
     for key, value in theirs.state_dict().items():
