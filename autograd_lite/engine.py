@@ -77,40 +77,44 @@ def backward(
     they hash by identity.
     """
     if hasattr(roots, "_ctx"):
+        if capture is None and not create_graph:  # loss.backward(): the usual call, kept short
+            pending = {roots: grads}
+            accumulate(chain_rule(pending, retain_graph), pending)
+            return None
         roots, grads = [roots], [grads]
     pending: dict[Any, Any] = {}
     for root, grad in zip(roots, grads, strict=True):
         pending[root] = grad if root not in pending else pending[root] + grad
+    if capture is None and not create_graph:  # one pass, the graph found as it goes
+        accumulate(chain_rule(pending, retain_graph), pending)
+        return None
+    nodes, leaves = reachable(roots)
     captured: dict[Any, Any] | None = None
-    if capture is None and not create_graph:  # the usual backward(): one pass, found as it goes
-        leaves = chain_rule(pending, retain_graph)
+    wanted: set | None = None
+    if capture is not None:
+        captured, wanted = {}, set(capture)
+        nodes, leaves = on_paths_to(nodes, leaves, wanted)
+    released = None if retain_graph else {}
+    if create_graph:
+        with enable_grad():
+            propagate_recorded(nodes, pending, wanted, captured, released)
     else:
-        nodes, leaves = reachable(roots)
-        wanted: set | None = None
-        if capture is not None:
-            captured, wanted = {}, set(capture)
-            nodes, leaves = on_paths_to(nodes, leaves, wanted)
-        released = None if retain_graph else {}
-        if create_graph:
-            with enable_grad():
-                propagate_recorded(nodes, pending, wanted, captured, released)
-        else:
-            on_path = {*nodes, *leaves}
-            for root in roots:
-                if root not in on_path:
-                    pending.pop(root, None)
-            chain_rule(pending, retain_graph, on_path, wanted, captured)
-    held_by_leaves: set[int] = set()
+        on_path = {*nodes, *leaves}
+        for root in roots:
+            if root not in on_path:
+                pending.pop(root, None)
+        chain_rule(pending, retain_graph, on_path, wanted, captured)
+    if captured is None:  # create_graph: the leaves' gradients are Tensors; .grad keeps arrays
+        for leaf in leaves:
+            g = pending.get(leaf)
+            if g is not None:
+                pending[leaf] = g.data if leaf._hooks is None else leaf._hooks.run(leaf, g).data
+        accumulate(leaves, pending, hooks_done=True)
+        return None
     for leaf in leaves:
         g = pending.pop(leaf, None)
-        if g is None:
-            continue
-        if captured is not None:
+        if g is not None:
             captured[leaf] = g
-            continue
-        if leaf._hooks is not None:
-            g = leaf._hooks.run(leaf, g)
-        accumulate(leaf, g if not create_graph else g.data, held_by_leaves)
     return captured
 
 
@@ -282,24 +286,37 @@ def backward_anomaly(fn: Any, grad: Any, err: FloatingPointError) -> FloatingPoi
     return anomaly_error(fn, "backward", [getattr(grad, "data", grad)], err, site, {})
 
 
-def accumulate(leaf: Tensor, grad: np.ndarray, held_by_leaves: set[int]) -> None:
-    """Add ``grad`` into ``leaf.grad`` (always an ndarray, even for a 0-d leaf)."""
-    with _accumulate:
-        if leaf._grad is None:
-            leaf._grad = own_memory(np.asarray(grad), held_by_leaves)
-        else:
-            leaf._grad = np.asarray(leaf._grad + grad)
-
-
-def own_memory(grad: np.ndarray, held_by_leaves: set[int]) -> np.ndarray:
-    """``grad`` itself if no other leaf's ``.grad`` shares its memory, else a copy.
+def accumulate(leaves: list[Tensor], pending: dict, hooks_done: bool = False) -> None:
+    """Add each leaf's gradient in ``pending`` into its ``.grad`` (an ndarray, even for a 0-d
+    leaf), after the leaf's hooks.
 
     Operations may pass one gradient array to several inputs (``x + y``) or hand back views of it,
-    and a user may change a ``.grad`` in place (gradient clipping): no two leaves may share memory.
-    Copying every time would cost a full pass over each weight matrix per step.
+    and a user may change a ``.grad`` in place (gradient clipping): no two leaves may share memory,
+    so a gradient is copied where it must be (read-only, a view of part of a larger array, or
+    memory another leaf took). Copying every time would cost a full pass over each weight matrix
+    per step.
     """
-    base = grad if grad.base is None else grad.base
-    if grad.flags.writeable and grad.size == base.size and id(base) not in held_by_leaves:
-        held_by_leaves.add(id(base))
-        return grad
-    return grad.copy()
+    if not hooks_done:
+        for leaf in leaves:
+            if leaf._hooks is not None and pending.get(leaf) is not None:
+                pending[leaf] = leaf._hooks.run(leaf, pending[leaf])
+    held: set[int] = set()
+    with _accumulate:  # once per backward, and no user code (hooks) runs while it is held
+        for leaf in leaves:
+            g = pending.pop(leaf, None)
+            if g is None:
+                continue
+            if g.__class__ is not ndarray:
+                g = np.asarray(g)
+            if leaf._grad is None:
+                base = g.base
+                if base is None:
+                    base = g
+                if id(base) in held or g.size != base.size or not g.flags.writeable:
+                    g = g.copy()
+                else:
+                    held.add(id(base))
+                leaf._grad = g
+            else:
+                total = leaf._grad + g
+                leaf._grad = total if total.__class__ is ndarray else np.asarray(total)

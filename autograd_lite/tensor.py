@@ -237,26 +237,28 @@ class Tensor(MoreOperations):
         """
         if _mode.tracer is not None:
             _mode.tracer.refuse("backward() inside fn")
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the computation "
                 "had requires_grad=True (or it ran inside no_grad()). Create the inputs with "
                 "Tensor(..., requires_grad=True)."
             )
+        data = self.data
         if grad is None:
-            if self.data.size != 1:
+            if data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient works only for a single-element output; this "
                     f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or pass "
                     f"backward(grad) with an array of shape {self.shape}."
                 )
-            if not math.isfinite(self.data.item()):
+            if not math.isfinite(data.item()):
                 raise FloatingPointError(
-                    f"backward() from a loss of {self.data.item()}: the gradients would be "
+                    f"backward() from a loss of {data.item()}: the gradients would be "
                     "meaningless. Look for a learning rate that is too large, a log of 0, or NaN "
                     "in the inputs."
                 )
-            grad_array = np.ones(self.data.shape, self.data.dtype)
+            grad_array = np.empty(data.shape, data.dtype)  # np.ones's wrapper: 3 times slower
+            grad_array.fill(1)
         else:
             given = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             if given.dtype.kind not in "fiu":
