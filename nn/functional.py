@@ -20,6 +20,7 @@ import numpy as np
 from autograd_lite import Tensor, no_grad, where
 
 from . import init
+from ._linear import Linear as LinearOperation
 from ._loss_functions import (
     REDUCTIONS,
     _tensor,
@@ -190,7 +191,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: the input's last dimension must be in_features = {weight.shape[1]}; got an "
             f"input of shape {x.shape}"
         )
-    y = x @ weight.T
+    if x.ndim == 2 and weight.ndim == 2:  # a batch of rows: one operation (nn/_linear.py)
+        if bias is None:
+            return LinearOperation.apply(x, weight)
+        if getattr(bias, "shape", None) == (weight.shape[0],):
+            return LinearOperation.apply(x, weight, bias)
+    y = x @ weight.T  # a single row, stacks of batches, a bias that broadcasts otherwise
     return y if bias is None else y + bias
 
 
