@@ -132,7 +132,9 @@ def chain_rule(
     first gradient reaches it: no walk over the graph beforehand and no sort. A node is taken out
     only after every operation that used it, since those are newer and reach it through nodes
     newer than it. ``on_path`` limits the pass to those tensors (``grad``'s inputs); ``wanted``
-    tensors' gradients go to ``captured``. What ``Function.input_grads`` does (for the tools) is
+    tensors' gradients go to ``captured``. Unless ``retain_graph``, each node is released
+    (``Function.free``) as soon as its backward has run, as in PyTorch: a pass that fails halfway
+    leaves the part it went through released. What ``Function.input_grads`` does (for the tools) is
     written out in the loop: it runs once per node, and on small networks its overhead is the
     backward pass.
     """
@@ -146,13 +148,12 @@ def chain_rule(
             heap.append((-fn.seq, root))
     heapify(heap)
     tick = versions.last_tick
-    done: list[Any] = []
+    released: dict | None = None if retain_graph else {}
     while heap:
         node = heappop(heap)[1]
         fn = node._ctx
         if fn.freed:
             raise RuntimeError(freed_message(fn))
-        done.append(fn)
         inputs = fn._more
         if inputs is None:
             second = fn._in1
@@ -190,9 +191,7 @@ def chain_rule(
                     leaves.append(t)
             elif gi is not None:
                 pending[t] = gi if earlier is None else earlier + gi
-    if not retain_graph:
-        released: dict = {}
-        for fn in done:
+        if released is not None:  # as PyTorch does, node by node: its backward has run
             fn.free(released)
     return leaves
 

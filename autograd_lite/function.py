@@ -36,6 +36,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra == 1 and grad.__class__ is np.ndarray and grad.shape[1:] == shape:
+        return np.add.reduce(grad, axis=0)  # a bias added to each row: grad.sum(axis=0)'s bits
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)

@@ -246,6 +246,12 @@ class Trace:
         for k in range(len(self.externals)):
             leaf_index[("external", k)] = len(leaf_index)
         self.leaves = sorted(leaf_index, key=leaf_index.__getitem__)
+        self.leaf_needs = bytes(
+            [self._leaf(recorder.args, ref)._requires_grad for ref in self.leaves]
+        )
+        self.outside_leaves = (
+            None if any(r[0] == "arg" for r in self.leaves) else tuple(self.externals)
+        )
         if not self.requires_grad:
             return
         nodes, _ = engine.reachable([out])  # the order eager backward visits them in
@@ -296,9 +302,12 @@ class Trace:
             return Tensor._make(out, False, None)
         step = ReplayedStep()
         step.trace, step.fns = self, fns
-        leaves = tuple([self._leaf(args, ref) for ref in self.leaves])
+        leaves = self.outside_leaves  # the usual case: no argument is a Tensor
+        if leaves is None:
+            leaves = tuple([self._leaf(args, ref) for ref in self.leaves])
         step.inputs = leaves
-        step.needs_input_grad = tuple([t._requires_grad for t in leaves])
+        # The same at every replay: requires_grad is part of the key, and still_valid checks it
+        step.needs_input_grad = self.leaf_needs
         step.saved = tuple([t.data for t in leaves])  # what the version check looks at
         step.params = {}
         step.freed = False

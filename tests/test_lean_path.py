@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, draw_graph
-from autograd_lite.function import Function
+from autograd_lite.function import Function, unbroadcast
 
 
 def tracked_objects_per_operation(operation) -> float:
@@ -101,3 +101,29 @@ def test_gradients_meeting_at_a_node_are_summed_newest_consumer_first():
     (a + b + c).sum().backward()
     assert x.grad.tolist() == [(1.0 + 1.0) + 1e16] * 2
     assert (1.0 + 1.0) + 1e16 != (1e16 + 1.0) + 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, columns", [(1, 1), (3, 5), (64, 128)])
+def test_a_bias_gradient_is_the_rows_summed_to_the_bit_as_the_general_path_sums_them(
+    dtype, rows, columns
+):
+    # unbroadcast's shortcut for a bias added to each row must give what summing over the added
+    # axis gives (float addition is not associative: a different order would differ in the bits)
+    g = np.random.default_rng(1).standard_normal((rows, columns)).astype(dtype)
+    summed = unbroadcast(g, (columns,))
+    assert summed.dtype == dtype and summed.shape == (columns,)
+    assert summed.tobytes() == g.sum(axis=(0,)).tobytes()
+    b = Tensor(np.zeros(columns, dtype), requires_grad=True)
+    (Tensor(np.zeros((rows, columns), dtype)) + b).backward(g)
+    assert b.grad.tobytes() == g.sum(axis=(0,)).tobytes()
+
+
+def test_backward_of_a_one_element_result_seeds_a_fresh_writable_one():
+    seen = []
+    w = Tensor([2.0], requires_grad=True)
+    loss = (w * 3.0).sum()
+    loss.register_hook(lambda g: seen.append(g.copy()) or g * 2.0)
+    loss.backward()
+    assert seen[0].tolist() == 1.0 and seen[0].dtype == np.float64
+    assert w.grad.tolist() == [6.0]
