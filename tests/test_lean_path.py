@@ -127,3 +127,27 @@ def test_backward_of_a_one_element_result_seeds_a_fresh_writable_one():
     loss.backward()
     assert seen[0].tolist() == 1.0 and seen[0].dtype == np.float64
     assert w.grad.tolist() == [6.0]
+
+
+class FailsInBackward(Function):
+    """z = x, whose backward raises: a pass that stops halfway."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        raise ValueError("this backward fails")
+
+
+def test_a_pass_that_fails_halfway_has_released_the_nodes_it_went_through_and_no_others():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2.0
+    failing = FailsInBackward.apply(h)
+    loss = (failing * 3.0).sum()
+    with pytest.raises(ValueError, match="this backward fails"):
+        loss.backward()
+    assert loss._ctx.freed  # the sum and the product ran their backward: released, as in PyTorch
+    assert not failing._ctx.freed and not h._ctx.freed  # the failing node and what lies behind it
+    assert w.grad is None
+    with pytest.raises(RuntimeError, match=r"already freed \(at a 'Sum' node\)"):
+        loss.backward()
