@@ -28,9 +28,18 @@ class NllLoss(Function):
     """
 
     def forward(self, x, labels, name, ignore_index, reduction):
-        check_label_range(name, labels, x.shape[1], ignore_index)
-        keep = labels != ignore_index
-        everything = bool(keep.all())
+        classes = x.shape[1]
+        if (
+            len(labels)
+            and not 0 <= ignore_index < classes
+            and np.minimum.reduce(labels) >= 0
+            and np.maximum.reduce(labels) < classes
+        ):  # the usual batch, told cheaply: every label is a class, so none is ignore_index
+            everything = True
+        else:
+            check_label_range(name, labels, classes, ignore_index)
+            keep = labels != ignore_index
+            everything = bool(keep.all())
         safe = labels if everything else np.where(keep, labels, 0)  # masked out below
         losses = -x[np.arange(len(labels)), safe]
         if not everything:
@@ -46,8 +55,10 @@ class NllLoss(Function):
                 "is 0 here (every label is ignore_index, or the batch is empty). Skip this batch, "
                 "or use reduction='sum'"
             )
-        else:  # as Tensor.mean and Tensor.sum / n would, to the bit
-            z = losses.mean() if everything else np.add.reduce(losses) / float(count)
+        elif everything:  # as Tensor.mean would, to the bit (np.mean's float32/64 sum and count)
+            z = np.add.reduce(losses) / count if losses.dtype.itemsize >= 4 else losses.mean()
+        else:  # as Tensor.sum / n would, to the bit
+            z = np.add.reduce(losses) / float(count)
         self.save(safe, None if everything else keep, count, x.shape, reduction)
         return z
 

@@ -108,8 +108,9 @@ class LogSoftmax(Function):
         if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
             self.save(x, axis)
             return x.copy()
-        shifted = x - x.max(axis=axis, keepdims=True)  # the method: np.max's wrapper is slow
-        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        # The reductions x.max and .sum call, without their Python wrappers (same ufuncs, bits)
+        shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+        y = shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
         self.save(y, axis)
         return y
 
