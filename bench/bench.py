@@ -4,7 +4,8 @@
     (also against micrograd, where it is installed: ``pip install micrograd==0.1.0``).
 (b) an MLP 784-1024-1024-10 with ReLU and softmax cross-entropy, float32, batch 256: the matrix
     products dominate, and the question is how much the engine adds to them.
-(c) the digits-sized MLP 64-128-10, batch 64: in between.
+(c) the digits-sized MLP 64-128-10, batch 64: in between; (c') the same network written with
+    ``nn`` (``Linear``, ``ReLU``, ``CrossEntropyLoss``, ``optim.SGD``), as the PyTorch variant is.
 (d) one small operation with grad (2×2 ``a * b``), forward and backward.
 (e) a chain of 100,000 operations, forward and backward, with Python's garbage collector on.
 (f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
@@ -199,6 +200,37 @@ def mlp_autograd_lite(shape: tuple, compiled: bool = False) -> Callable[[], floa
     return step
 
 
+def mlp_nn(shape: tuple, compiled: bool = False) -> Callable[[], float]:
+    """The MLP as a user of ``nn`` writes it, as the PyTorch variant is written: ``nn.Linear``
+    layers, ``nn.CrossEntropyLoss``, ``nn.optim.SGD``."""
+    import nn
+
+    x, y, layers = mlp_data(shape)
+    modules: list = []
+    for w, _ in layers:
+        modules += [nn.Linear(w.shape[1], w.shape[0], dtype=np.float32), nn.ReLU()]
+    model = nn.Sequential(*modules[:-1])
+    for layer, (w, b) in zip(list(model)[::2], layers, strict=True):
+        layer.weight.data[...] = w
+        layer.bias.data[...] = b
+    opt = nn.optim.SGD(model.parameters(), lr=LR_MLP)
+    criterion = nn.CrossEntropyLoss()
+
+    def loss_of(batch: np.ndarray, labels: np.ndarray) -> Tensor:
+        return criterion(model(batch), labels)
+
+    loss_fn = autograd_lite.compile(loss_of) if compiled else loss_of
+
+    def step() -> float:
+        loss = loss_fn(x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
 def mlp_numpy(shape: tuple) -> Callable[[], float]:
     x, y, layers = mlp_data(shape)
     rows = np.arange(len(x))
@@ -385,6 +417,11 @@ def main() -> None:
         "compiled": lambda: mlp_autograd_lite(MLP_DIGITS, compiled=True),
         "numpy (hand)": lambda: mlp_numpy(MLP_DIGITS),
     }
+    digits_nn = {
+        "autograd_lite": lambda: mlp_nn(MLP_DIGITS),
+        "compiled": lambda: mlp_nn(MLP_DIGITS, compiled=True),
+        "numpy (hand)": lambda: mlp_numpy(MLP_DIGITS),
+    }
     small = {"autograd_lite": small_op_autograd_lite, "numpy (hand)": small_op_numpy}
     if MicrogradValue is not None:
         tiny["micrograd"] = tiny_micrograd
@@ -392,7 +429,7 @@ def main() -> None:
         torch.set_num_threads(max(1, torch.get_num_threads()))
         tiny["pytorch"] = tiny_torch
         big["pytorch"] = lambda: mlp_torch(MLP_BIG)
-        digits["pytorch"] = lambda: mlp_torch(MLP_DIGITS)
+        digits["pytorch"] = digits_nn["pytorch"] = lambda: mlp_torch(MLP_DIGITS)
         small["pytorch"] = small_op_torch
     results["tiny_222"] = compare(
         "(a) 2-2-2 sigmoid, SGD", tiny, 1_000 if quick else 10_000, 10, 1e-9
@@ -403,6 +440,10 @@ def main() -> None:
     results["mlp_digits"] = compare(
         "(c) MLP 64-128-10, float32, batch 64", digits, 200 if quick else 2_000, 10, 1e-4
     )
+    results["mlp_digits_nn"] = compare(
+        "(c') the same MLP written with nn (Linear, ReLU, CrossEntropyLoss, optim.SGD), as the "
+        "PyTorch variant is", digits_nn, 200 if quick else 2_000, 10, 1e-4,
+    )  # fmt: skip
     results["small_op"] = compare(
         "(d) one 2x2 multiplication with grad, forward and backward", small,
         2_000 if quick else 50_000, 10, 1e-12,
@@ -446,6 +487,7 @@ def markdown_table(path: str) -> str:
         "tiny_222": "(a) 2-2-2 sigmoid, SGD step",
         "mlp_784": "(b) MLP 784-1024-1024-10, batch 256, step",
         "mlp_digits": "(c) MLP 64-128-10, batch 64, step",
+        "mlp_digits_nn": "(c′) the same MLP written with `nn`, step",
         "small_op": "(d) one 2×2 multiplication, forward + backward",
     }
     for key, label in names.items():
