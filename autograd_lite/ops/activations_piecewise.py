@@ -12,6 +12,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace
 from ..function import Function
+from .elementwise import as_floating
 
 # SELU's constants, as in PyTorch (Klambauer et al., 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -23,6 +24,8 @@ class LeakyReLU(Function):
     ∂z/∂x = 1 for x > 0, else s; at x = 0 it is s, as in PyTorch."""
 
     def forward(self, x, negative_slope):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         positive = x > 0
         self.save(positive, negative_slope)
         return np.where(positive, x, x * negative_slope)
@@ -37,6 +40,8 @@ class ELU(Function):
     PyTorch."""
 
     def forward(self, x, alpha):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x, alpha)
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
@@ -50,6 +55,8 @@ class SELU(Function):
     ∂z/∂x = λ for x > 0, else λαeˣ; at x = 0 it is λα, as in PyTorch."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
 
@@ -65,6 +72,8 @@ class CELU(Function):
     def forward(self, x, alpha):
         if alpha == 0:
             raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x, alpha)
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha))
 
@@ -112,6 +121,8 @@ class Hardsigmoid(Function):
     PyTorch)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save((x > -3) & (x < 3))
         return np.minimum(np.maximum(x + 3, 0), 6) / 6
 
@@ -125,6 +136,8 @@ class Hardswish(Function):
     x ≥ 3 (at x = −3 it is 0 and at x = 3 it is 1, as in PyTorch)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
 

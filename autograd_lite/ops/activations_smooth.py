@@ -13,6 +13,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace, erf, stable_sigmoid, stable_softplus
 from ..function import Function
+from .elementwise import as_floating
 
 SQRT_HALF = math.sqrt(0.5)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -30,6 +31,8 @@ class GELU(Function):
     def forward(self, x, approximate):
         if approximate not in ("none", "tanh"):
             raise ValueError(f'gelu: approximate must be "none" or "tanh"; got {approximate!r}')
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x, approximate)
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(TANH_K * (x + TANH_C * x * x * x)))
@@ -50,6 +53,8 @@ class SiLU(Function):
     """z = x·σ(x) (also called swish).   ∂z/∂x = σ(x)(1 + x(1 − σ(x)))."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return x * stable_sigmoid(x)
 
@@ -63,6 +68,8 @@ class Mish(Function):
     """z = x·tanh(softplus(x)).   ∂z/∂x = t + x·σ(x)(1 − t²),   t = tanh(softplus(x))."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return x * np.tanh(stable_softplus(x))
 
@@ -81,6 +88,8 @@ class Softplus(Function):
     def forward(self, x, beta, threshold):
         if beta == 0:
             raise ValueError("softplus: beta must not be 0 (the formula divides by it)")
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         bx = x * beta
         linear = bx > threshold
         self.save(x, linear, beta)
@@ -96,6 +105,8 @@ class Softsign(Function):
     """z = x/(1 + |x|).   ∂z/∂x = 1/(1 + |x|)² (1 at x = 0, as in PyTorch)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return x / (1 + np.abs(x))
 
@@ -109,6 +120,8 @@ class LogSigmoid(Function):
     """z = ln σ(x) = −softplus(−x) = min(x, 0) − ln(1 + e^−|x|).   ∂z/∂x = σ(−x) = 1 − σ(x)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 

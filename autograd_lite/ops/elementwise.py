@@ -12,6 +12,17 @@ from ..array_namespace import array_namespace, stable_sigmoid
 from ..function import Function
 
 
+def as_floating(x: np.ndarray) -> np.ndarray:
+    """``x`` itself if it is floating, else ``x`` as float64, the library's default floating dtype.
+
+    A float-valued function of integers or bools is computed in float64, as PyTorch computes it in
+    its default dtype: NumPy would pick float16 for (u)int8 and bool, float32 for (u)int16 (three
+    and seven digits), and steps such as −|x| wrap around for unsigned integers. Callers test
+    ``x.dtype.kind != "f"`` first, so that a float input costs no call (every operation runs it).
+    """
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
 class Add(Function):
     """z = x + y.   ∂z/∂x = 1,   ∂z/∂y = 1."""
 
@@ -109,6 +120,8 @@ class Exp(Function):
     """z = eˣ.   ∂z/∂x = eˣ = z."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = np.exp(x)
         self.save(z)
         return z
@@ -122,6 +135,8 @@ class Log(Function):
     """z = ln x.   ∂z/∂x = 1/x."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.log(x)
 
@@ -134,6 +149,8 @@ class Sqrt(Function):
     """z = √x.   ∂z/∂x = 1/(2√x) = 1/(2z)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = np.sqrt(x)
         self.save(z)
         return z
@@ -159,6 +176,8 @@ class Tanh(Function):
     """z = tanh x.   ∂z/∂x = 1 − tanh²x = 1 − z²."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = np.tanh(x)
         self.save(z)
         return z
@@ -172,6 +191,8 @@ class Sigmoid(Function):
     """z = σ(x) = 1/(1 + e⁻ˣ).   ∂z/∂x = σ(x)(1 − σ(x)) = z(1 − z)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = stable_sigmoid(x)  # without overflow at large |x|
         self.save(z)
         return z

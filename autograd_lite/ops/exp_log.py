@@ -13,6 +13,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace
 from ..function import Function
+from .elementwise import as_floating
 
 # Python floats, not NumPy's: a float32 gradient times a Python float stays float32.
 LN2, LN10 = math.log(2.0), math.log(10.0)
@@ -34,6 +35,8 @@ class Reciprocal(Function):
     """z = 1/x.   ∂z/∂x = −1/x² = −z²."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         with np.errstate(divide="ignore"):  # 1/0 = inf, as in PyTorch
             z = 1 / x
         self.save(z)
@@ -48,6 +51,8 @@ class Rsqrt(Function):
     """z = 1/√x.   ∂z/∂x = −½x^(−3/2) = −½z³."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         with np.errstate(divide="ignore"):  # 1/√0 = inf, as in PyTorch
             z = 1 / np.sqrt(x)
         self.save(z)
@@ -62,6 +67,8 @@ class Log1p(Function):
     """z = ln(1 + x), exact for tiny x.   ∂z/∂x = 1/(1 + x)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.log1p(x)
 
@@ -74,6 +81,8 @@ class Expm1(Function):
     """z = eˣ − 1, exact for tiny x.   ∂z/∂x = eˣ = z + 1."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = np.expm1(x)
         self.save(z)
         return z
@@ -87,6 +96,8 @@ class Log2(Function):
     """z = log₂ x.   ∂z/∂x = 1/(x ln 2)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.log2(x)
 
@@ -99,6 +110,8 @@ class Log10(Function):
     """z = log₁₀ x.   ∂z/∂x = 1/(x ln 10)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.log10(x)
 
@@ -111,6 +124,8 @@ class Exp2(Function):
     """z = 2ˣ.   ∂z/∂x = 2ˣ ln 2 = z ln 2."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         z = np.exp2(x)
         self.save(z)
         return z
@@ -125,6 +140,9 @@ class LogAddExp(Function):
     ∂z/∂y = e^(y − z) = σ(y − x) (each ≤ 1, so the gradient cannot overflow either)."""
 
     def forward(self, x, y):
+        # Both integer or bool; with one float operand NumPy's promotion stands, as before.
+        if x.dtype.kind != "f" and y.dtype.kind != "f":
+            x, y = as_floating(x), as_floating(y)
         z = np.logaddexp(x, y)
         self.save(x, y, z)
         return z

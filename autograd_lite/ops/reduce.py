@@ -6,6 +6,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace
 from ..function import Function
+from .elementwise import as_floating
 
 
 def restore_reduced_axes(g, shape: tuple, axis, keepdims: bool):
@@ -40,13 +41,15 @@ class Mean(Function):
     """z = (1/n) Σᵢ xᵢ over the axes (n elements each).   ∂z/∂xᵢ = 1/n."""
 
     def forward(self, x, axis, keepdims):
-        if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
+        if x.dtype.kind != "f":  # np.mean casts integers chunk by chunk: other bits for large x
+            x = as_floating(x)
+        if x.dtype.itemsize >= 4 and x.size:
             # What np.mean computes for float32 and float64 (the same sum, divided by the same
             # count), without its Python layer: a fifth of the time on small arrays.
             total = np.add.reduce(x, axis=axis, keepdims=keepdims)
             n = x.size // max(total.size, 1)
             z = total / n
-        else:  # integers (a float64 mean), float16 (a float32 sum) and empty arrays: np.mean's
+        else:  # float16 (a float32 sum) and empty arrays: np.mean's
             z = x.mean(axis=axis, keepdims=keepdims)
             n = x.size // max(z.size, 1)
         self.save(x.shape, axis, keepdims, n)
@@ -85,6 +88,8 @@ class Softmax(Function):
     """sᵢ = eˣⁱ / Σⱼ eˣʲ along the axis.   ∂L/∂xᵢ = sᵢ (gᵢ − Σⱼ gⱼ sⱼ)."""
 
     def forward(self, x, axis):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
             self.save(x, axis)
             return x.copy()
@@ -105,6 +110,8 @@ class LogSoftmax(Function):
     """
 
     def forward(self, x, axis):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         if x.size == 0:  # nothing to normalise (NumPy's max has no identity to start from)
             self.save(x, axis)
             return x.copy()

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace
 from ..function import Function
+from .elementwise import as_floating
 from .reduce import Max, restore_reduced_axes
 
 
@@ -37,6 +38,8 @@ class Var(Function):
     """
 
     def forward(self, x, axis, keepdims, correction):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         scale = _scale(x, axis, correction)
         d = x - x.mean(axis=axis, keepdims=True)
         with np.errstate(invalid="ignore"):  # 0·inf where n − c ≤ 0: nan, as in PyTorch
@@ -56,6 +59,8 @@ class Std(Function):
     rather than 0/0."""
 
     def forward(self, x, axis, keepdims, correction):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         scale = _scale(x, axis, correction)
         d = x - x.mean(axis=axis, keepdims=True)
         with np.errstate(invalid="ignore"):
@@ -106,6 +111,8 @@ class LogSumExp(Function):
     softmax(x)ᵢ."""
 
     def forward(self, x, axis, keepdims):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)  # all −∞ (or an ∞): nothing to shift by
         with np.errstate(divide="ignore"):  # ln 0 = −∞ for an empty or all −∞ slice

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..array_namespace import array_namespace, erf
 from ..function import Function
+from .elementwise import as_floating
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
@@ -16,6 +17,8 @@ class Sin(Function):
     """z = sin x.   ∂z/∂x = cos x."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.sin(x)
 
@@ -28,6 +31,8 @@ class Cos(Function):
     """z = cos x.   ∂z/∂x = −sin x."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return np.cos(x)
 
@@ -43,6 +48,8 @@ class Erf(Function):
     """
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
         self.save(x)
         return erf(x)
 
