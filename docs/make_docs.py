@@ -125,6 +125,12 @@ def operations_reference() -> str:
         "derivative, summed over any axes that broadcasting stretched. This page is generated from",
         "the classes' docstrings, so it says what the code says.",
         "",
+        "Integer and bool inputs to float-valued functions (`exp`, `sigmoid`, `softmax`, `mean`,",
+        "`erf`, ...) are computed in float64, the default floating dtype, as PyTorch computes them",
+        "in its default dtype. Integer-valued operations of integer tensors (`+`, `-`, `*`,",
+        "`abs`, `relu`, `sum`, `max`, indexing) keep NumPy's integer dtypes. Float inputs keep",
+        "their dtype.",
+        "",
     ]
     for module, classes in operation_classes():
         short = module.__name__.rsplit(".", 1)[1]
