@@ -323,10 +323,15 @@ def test_random_graphs_of_every_operation_replay_to_the_same_bits(ops, seed):
     compiled = ag.compile(fn)
     for (x,) in batches:
         expected = eager_fn(x)
-        expected.backward()
         got = compiled(x)
-        got.backward()
         assert expected.data.tobytes() == got.data.tobytes()
+        if not np.isfinite(expected.data):  # e.g. exp of a cube overflowed: both refuse alike
+            for loss in (expected, got):
+                with pytest.raises(FloatingPointError, match="backward\\(\\) from a loss of"):
+                    loss.backward()
+            continue
+        expected.backward()
+        got.backward()
         for p, q in zip(eager_params, params, strict=True):
             if p.grad is None:  # b is unused when every operation is unary
                 assert q.grad is None
