@@ -249,26 +249,9 @@ class Function:
         if self._more is not None:
             self._more = tuple([_let_go(t, released) for t in self._more])
             return
-        # _let_go written out for the usual one or two inputs: this runs for every node of every
-        # backward, and on small graphs it was a fifth of the backward pass.
-        t = self._in0
-        producer = t._ctx
-        if producer is not None:
-            data = t.data
-            producer._output_meta = (data.shape, data.dtype, t.name)
-            self._in0 = producer
-        elif not t._requires_grad and t.data is not None and t.data.ndim:
-            self._in0 = _released_constant(t, released)
-        t = self._in1
-        if t is _ABSENT:
-            return
-        producer = t._ctx
-        if producer is not None:
-            data = t.data
-            producer._output_meta = (data.shape, data.dtype, t.name)
-            self._in1 = producer
-        elif not t._requires_grad and t.data is not None and t.data.ndim:
-            self._in1 = _released_constant(t, released)
+        self._in0 = _let_go(self._in0, released)
+        if self._in1 is not _ABSENT:
+            self._in1 = _let_go(self._in1, released)
 
     def output_released(self) -> Released:
         """The placeholder for this operation's result, once backward let go of its value."""
@@ -289,11 +272,6 @@ def _let_go(t: Any, released: dict) -> Any:
         return fn
     if t._requires_grad or t.data is None or t.data.ndim == 0:
         return t
-    return _released_constant(t, released)
-
-
-def _released_constant(t: Any, released: dict) -> Released:
-    """The one placeholder (per backward pass) for the constant array ``t``."""
     placeholder = released.get(t)
     if placeholder is None:
         placeholder = released[t] = Released(t.data.shape, t.data.dtype, t.name, False, None)
