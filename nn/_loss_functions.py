@@ -23,6 +23,7 @@ import numpy as np
 
 from autograd_lite import Tensor, where
 
+from ._huber import Huber, SmoothL1
 from ._nll import NllLoss, check_label_range
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -52,11 +53,9 @@ def smooth_l1_loss(
     name = "smooth_l1_loss"
     beta = _nonnegative(name, "beta", beta)
     input, target = _check_pair(name, input, target, reduction)
-    d = input - target
     if beta == 0:
-        return _reduce(d.abs(), reduction)
-    small = np.abs(d.data) < beta
-    return _reduce(where(small, 0.5 * d * d / beta, d.abs() - 0.5 * beta), reduction)
+        return _reduce((input - target).abs(), reduction)
+    return SmoothL1.apply(input, target, beta=beta, reduction=reduction)  # one operation: _huber.py
 
 
 def huber_loss(
@@ -68,9 +67,7 @@ def huber_loss(
     if delta == 0:
         raise ValueError(f"{name}: delta must be > 0; got {delta}. Use l1_loss for delta -> 0")
     input, target = _check_pair(name, input, target, reduction)
-    d = input - target
-    small = np.abs(d.data) < delta
-    return _reduce(where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta)), reduction)
+    return Huber.apply(input, target, delta=delta, reduction=reduction)  # one operation: _huber.py
 
 
 # ----- binary classification ------------------------------------------------------------------

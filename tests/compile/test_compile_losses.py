@@ -29,11 +29,11 @@ REPLAYED = {
     "cross_entropy_probabilities": (nn.CrossEntropyLoss(), SOFT),
     "bce_with_logits": (nn.BCEWithLogitsLoss(), BINARY),
     "bce_with_logits_pos_weight": (nn.BCEWithLogitsLoss(pos_weight=np.array([1.0, 2, 3])), BINARY),
+    "huber": (nn.HuberLoss(), SOFT),
+    "smooth_l1": (nn.SmoothL1Loss(), SOFT),
 }
 EAGER = {
     "bce": (nn.BCELoss(), BINARY),
-    "huber": (nn.HuberLoss(), SOFT),
-    "smooth_l1": (nn.SmoothL1Loss(), SOFT),
     "cross_entropy_weighted": (nn.CrossEntropyLoss(weight=np.array([1.0, 2, 3])), LABELS),
     "cross_entropy_smoothing": (nn.CrossEntropyLoss(label_smoothing=0.1), LABELS),
 }
