@@ -11,7 +11,10 @@
 (f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
 
 Every variant computes the same maths from the same initial weights; the script checks that their
-losses agree before it reports any time. Run with ``make bench`` or ``python bench/bench.py``;
+losses agree before it reports any time. The MLPs' input batch is made a Tensor once, outside the
+step, as the PyTorch variant makes it with ``from_numpy`` and the hand-written NumPy uses its array
+as it is (``Tensor(array)`` copies, as ``torch.tensor`` does: inside the step, that copy was 4% of
+the big MLP's forward pass). Run with ``make bench`` or ``python bench/bench.py``;
 ``--quick`` runs fewer steps. The figures also go to ``bench/results.json`` (``--json PATH``), from
 which ``--markdown`` prints the README's table.
 """
@@ -176,9 +179,10 @@ def mlp_autograd_lite(shape: tuple, compiled: bool = False) -> Callable[[], floa
     params = [(Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)) for w, b in layers]
     flat = [p for pair in params for p in pair]
     rows = np.arange(len(x))
+    batch_tensor = Tensor(x)  # made once, as the PyTorch variant's from_numpy (Tensor(x) copies)
 
-    def cross_entropy(batch: np.ndarray, labels: np.ndarray) -> Tensor:
-        h = Tensor(batch)
+    def cross_entropy(batch: Tensor, labels: np.ndarray) -> Tensor:
+        h = batch
         for i, (w, b) in enumerate(params):
             h = h @ w.T + b
             if i < len(params) - 1:
@@ -188,7 +192,7 @@ def mlp_autograd_lite(shape: tuple, compiled: bool = False) -> Callable[[], floa
     loss_fn = autograd_lite.compile(cross_entropy) if compiled else cross_entropy
 
     def step() -> float:
-        loss = loss_fn(x, y)
+        loss = loss_fn(batch_tensor, y)
         for p in flat:
             p.grad = None
         loss.backward()
@@ -215,14 +219,15 @@ def mlp_nn(shape: tuple, compiled: bool = False) -> Callable[[], float]:
         layer.bias.data[...] = b
     opt = nn.optim.SGD(model.parameters(), lr=LR_MLP)
     criterion = nn.CrossEntropyLoss()
+    batch_tensor = Tensor(x)  # made once, as in mlp_autograd_lite
 
-    def loss_of(batch: np.ndarray, labels: np.ndarray) -> Tensor:
+    def loss_of(batch: Tensor, labels: np.ndarray) -> Tensor:
         return criterion(model(batch), labels)
 
     loss_fn = autograd_lite.compile(loss_of) if compiled else loss_of
 
     def step() -> float:
-        loss = loss_fn(x, y)
+        loss = loss_fn(batch_tensor, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
