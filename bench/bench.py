@@ -11,10 +11,10 @@
 (f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
 
 Every variant computes the same maths from the same initial weights; the script checks that their
-losses agree before it reports any time. The MLPs' input batch is made a Tensor once, outside the
-step, as the PyTorch variant makes it with ``from_numpy`` and the hand-written NumPy uses its array
-as it is (``Tensor(array)`` copies, as ``torch.tensor`` does: inside the step, that copy was 4% of
-the big MLP's forward pass). Run with ``make bench`` or ``python bench/bench.py``;
+losses agree before it reports any time. Inputs and targets are made Tensors once, outside the
+step, as the PyTorch variants make theirs and the hand-written NumPy uses its arrays as they are
+(``Tensor(array)`` copies, as ``torch.tensor`` does: inside the step, that copy was 4% of the big
+MLP's forward pass). Run with ``make bench`` or ``python bench/bench.py``;
 ``--quick`` runs fewer steps. The figures also go to ``bench/results.json`` (``--json PATH``), from
 which ``--markdown`` prints the README's table.
 """
@@ -57,14 +57,16 @@ def tiny_autograd_lite(compiled: bool = False) -> Callable[[], float]:
     w1 = Tensor(W1_222, requires_grad=True)
     w2 = Tensor(W2_222, requires_grad=True)
 
-    def error(x: np.ndarray, target: np.ndarray) -> Tensor:
+    x, t = Tensor(X_222), Tensor(T_222)  # made once, as the PyTorch variant's are
+
+    def error(x: Tensor, target: Tensor) -> Tensor:
         out_o = (w2 @ (w1 @ x + B1_222).sigmoid() + B2_222).sigmoid()
         return (0.5 * (target - out_o) ** 2).sum()
 
     loss_fn = autograd_lite.compile(error) if compiled else error
 
     def step() -> float:
-        loss = loss_fn(X_222, T_222)
+        loss = loss_fn(x, t)
         w1.grad = w2.grad = None
         loss.backward()
         with no_grad():
