@@ -15,7 +15,6 @@ mean is a ``ValueError`` instead of NaN; ``"sum"`` gives 0 there.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from autograd_lite import Tensor, where
 
+from ._bce import BinaryCrossEntropy, probability_problem
 from ._huber import Huber, SmoothL1
 from ._nll import NllLoss, check_label_range
 
@@ -85,8 +85,8 @@ def binary_cross_entropy(
     between about -100 and -88.7) has log p > -100, so it is not clamped, but 1/p overflows, so
     the exact gradient would be -inf, and through sigmoid inf or NaN for the weights: one SGD step
     would ruin the model. There the slope of log p is held at the largest finite one (see
-    ``_clamped_log``): the gradient stays finite and points the right way, but through sigmoid it
-    is small (about -3.4e38 · y · σ(x) instead of σ(x) - y). For logits that large use
+    ``ClampedLog`` in _bce.py): the gradient stays finite and points the right way, but through
+    sigmoid it is small (about -3.4e38 · y · σ(x) instead of σ(x) - y). For logits that large use
     ``binary_cross_entropy_with_logits``, which is exact everywhere. float64 has no such band
     (its clamp at -100 comes long before 1/p overflows); float16 has one below 1.5e-5.
 
@@ -97,22 +97,16 @@ def binary_cross_entropy(
     name = "binary_cross_entropy"
     p, y = _check_pair(name, input, target, reduction)
     w = _broadcast_weight(name, "weight", weight, p)
-    if p.size and (p.data.min() < 0 or p.data.max() > 1):
-        raise ValueError(
-            f"{name}: input must hold probabilities in [0, 1]; got values from "
-            f"{p.data.min()} to {p.data.max()}. Apply sigmoid first, or use "
-            f"binary_cross_entropy_with_logits on the raw scores"
-        )
-    outside = (y.data < 0) | (y.data > 1)
-    if outside.any():
-        first = tuple(int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"{name}: target must hold probabilities in [0, 1]; got "
-            f"{y.data[outside][:5].tolist()} (first at index {first}). Use 0/1 labels or soft "
-            f"labels between them"
-        )
-    loss = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
-    return _reduce(loss if w is None else loss * w, reduction)
+    operands = (p, y) if w is None else (p, y, w)
+    try:  # one operation (_bce.py), which checks p and y: a compiled replay checks each call's
+        return BinaryCrossEntropy.apply(*operands, name=name, reduction=reduction)
+    except ValueError:
+        problem = probability_problem(name, p.data, y.data)
+        if problem is None:
+            raise
+        # Function.apply puts the operation's name and shapes before a forward's message; the
+        # loss's own message reads as it always has (and as a replay raises it)
+        raise ValueError(problem) from None
 
 
 def binary_cross_entropy_with_logits(
@@ -370,42 +364,6 @@ def _softplus(x: Tensor) -> Tensor:
     the activation's default threshold); gradient σ(x) everywhere, x = 0 included. One operation
     with no mask from the values, so a compiled step replays it."""
     return x.softplus(threshold=math.inf)
-
-
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100), with a gradient that is finite wherever the value is.
-
-    Three regions. Clamped (log p <= -100, p = 0 included): the constant -100, gradient 0.
-    Exact (p >= ``_smallest_invertible``, so 1/p is finite): ``p.log()``, whose backward g/p is
-    the true gradient, the same bits as before. Between them, a band only dtypes narrower than
-    float64 have: the value is still log p exactly, but the slope is 1/``_smallest_invertible``,
-    the largest finite one, so that the gradient is finite for |g| <= 1 (a mean or sum of
-    losses). Keeping g/p wherever it alone is finite (|g| < 1 lets it go below tiny) would need
-    the saturation inside backward: a change to the Log operation, or a BCE operation of its own.
-    """
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p.data)
-    unclamped = log_p > -100
-    tiny = _smallest_invertible(p.dtype)
-    exact = unclamped & (p.data >= tiny)
-    # The inner where keeps 0 (log 0 = -inf, then 0/0 in backward) and tiny p out of Log.
-    logged = where(exact, where(exact, p, 1.0).log(), -100.0)
-    saturated = unclamped & ~exact
-    if not saturated.any():
-        return logged
-    # (p - p.data) is exactly 0 but carries p's gradient; dividing it by tiny sets the slope.
-    held = (p - p.data) / tiny + np.where(saturated, log_p, 0.0).astype(p.dtype)
-    return where(saturated, held, logged)
-
-
-@functools.cache
-def _smallest_invertible(dtype: np.dtype) -> np.ndarray:
-    """The smallest positive number of ``dtype`` whose reciprocal is finite (float32: 2.9e-39)."""
-    one, tiny = np.ones((), dtype), np.asarray(1 / np.finfo(dtype).max, dtype)
-    with np.errstate(over="ignore", divide="ignore"):
-        while not np.isfinite(one / tiny):  # 1/max rounds to a denormal one step too small
-            tiny = np.nextafter(tiny, one)
-    return np.asarray(tiny, dtype)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:

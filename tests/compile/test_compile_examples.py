@@ -1,5 +1,5 @@
 """compile on every network of examples/: training replays to eager's bits, or, where the loss
-computes masks from values inside (the nn losses' clamps and ignore masks), runs eagerly with a
+makes a new array from the data on every call (tutorial 003's `1 - y`), runs eagerly with a
 warning that says so. Either way the numbers are eager's."""
 
 from __future__ import annotations
@@ -88,11 +88,12 @@ REPLAYED = [
     net_221,
     net_relu_mse,
     net_digits_cross_entropy,
+    net_planar_bce,
 ]
-# Arrays made inside the loss on every call: BCELoss's masks from values, and `1 - y` of a NumPy
-# target in tutorial 003's cross-entropy (a new array each call, which a trace cannot tell from a
-# mask computed from the data).
-EAGER = [net_planar_bce, net_tanh_cross_entropy]
+# An array made inside the loss on every call: `1 - y` of a NumPy target in tutorial 003's
+# cross-entropy (a new array each call, which a trace cannot tell from a mask computed from the
+# data).
+EAGER = [net_tanh_cross_entropy]
 
 
 def train(params, loss_fn, steps: int) -> list[bytes]:

@@ -31,9 +31,10 @@ REPLAYED = {
     "bce_with_logits_pos_weight": (nn.BCEWithLogitsLoss(pos_weight=np.array([1.0, 2, 3])), BINARY),
     "huber": (nn.HuberLoss(), SOFT),
     "smooth_l1": (nn.SmoothL1Loss(), SOFT),
+    "bce": (nn.BCELoss(), BINARY),
+    "bce_weighted_soft": (nn.BCELoss(weight=np.array([1.0, 2, 3])), SOFT),
 }
 EAGER = {
-    "bce": (nn.BCELoss(), BINARY),
     "cross_entropy_weighted": (nn.CrossEntropyLoss(weight=np.array([1.0, 2, 3])), LABELS),
     "cross_entropy_smoothing": (nn.CrossEntropyLoss(label_smoothing=0.1), LABELS),
 }
