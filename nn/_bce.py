@@ -27,13 +27,13 @@ from ._reduction import reduce_losses, spread
 
 class BinaryCrossEntropy(Function):
     """z = −w (y·clog p + (1 − y)·clog(1 − p)) with clog x = max(log x, −100); then the mean, the
-    sum or none.   ∂z/∂p = −w (y·clog′(p) − (1 − y)·clog′(1 − p)), = w (−y/p + (1 − y)/(1 − p))
-    where no log is clamped;   ∂z/∂y = −w (clog p − clog(1 − p));
-    ∂z/∂w = −(y·clog p + (1 − y)·clog(1 − p)).
+    sum or none.   ∂z/∂p = w (−y·clog′(p) + (1 − y)·clog′(1 − p));
+    ∂z/∂y = −w (clog p − clog(1 − p));   ∂z/∂w = −(y·clog p + (1 − y)·clog(1 − p)).
 
-    clog′(x) is 1/x where that is finite, 0 where the log is clamped (x ≤ e⁻¹⁰⁰, 0 included), and
-    1/tiny, the largest finite slope, in between (float32 x below 2.9e-39, float16 below 1.5e-5:
-    see ``binary_cross_entropy``). The weight w (optional, 1 without) broadcasts to p's shape; the
+    clog′(x) is 1/x where that is finite (so ∂z/∂p = w (−y/p + (1 − y)/(1 − p)) where no log is
+    clamped), 0 where the log is clamped (x ≤ e⁻¹⁰⁰, 0 included), and 1/tiny, the largest finite
+    slope, in between (float32 x below 2.9e-39, float16 below 1.5e-5: see
+    ``binary_cross_entropy``). The weight w (optional, 1 without) broadcasts to p's shape; the
     mean also divides each gradient by n. PyTorch names its node BinaryCrossEntropyBackward.
     """
 
@@ -98,11 +98,13 @@ class ClampedLog:
             # loop's log_x. A copy of an input (``copy``): the composition kept none of its own.
             self.exact, self.inside, self.value = None, x.copy() if copy else x, log_x
             return
-        unclamped = log_x > -100
-        self.exact = unclamped & (x >= tiny)
+        # NaN (only explain's NaN trace and a replay pass one: eager calls refuse it) is neither
+        # clamped nor held, so that it shows in the loss, as it did through the composition
+        clamped, small = log_x <= -100, x < tiny
+        self.exact = ~(clamped | small)
         self.inside = np.where(self.exact, x, 1.0)  # keeps 0 (0/0 in backward) and tiny x out
         self.value = np.where(self.exact, np.log(self.inside), -100.0)  # this log's own bits
-        saturated = unclamped & ~self.exact
+        saturated = small & ~clamped
         if saturated.any():  # the composition's (x − x)/tiny + log x there: x − x is +0
             self.saturated, self.held = saturated, np.where(saturated, log_x, 0.0)
             self.value = np.where(saturated, log_x, self.value)

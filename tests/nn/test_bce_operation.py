@@ -275,6 +275,23 @@ def test_the_loss_is_one_node_named_as_pytorch_names_it(weight, reduction):
     assert len(loss._ctx.inputs) == (2 if weight is None else 3)
 
 
+def test_explain_follows_each_element_through_the_operation():
+    """explain traces which elements depend on which with a NaN run through forward: a NaN p is
+    therefore neither clamped nor held (as through the composition's frozen masks), and its
+    derivatives are the operation's docstring formulas, with the gradient's numbers."""
+    p = Tensor(np.array([[0.2, 0.7, 0.0], [0.9, 1.0, 0.4]]), requires_grad=True)
+    y = Tensor(np.array([[0.0, 1, 1], [1, 0, 0.3]]), requires_grad=True)
+    w = Tensor(np.array([1.0, 2.0, 0.5]), requires_grad=True)
+    loss = bce(p, y, w)
+    loss.backward(retain_graph=True)
+    for t in (p, y):
+        for index in np.ndindex(t.shape):
+            assert ag.explain(loss, t, index=index).value == pytest.approx(t.grad[index], rel=1e-12)
+    for index in range(3):
+        assert ag.explain(loss, w, index=index).value == pytest.approx(w.grad[index], rel=1e-12)
+    assert "(1 − t1)·clog′(1 − t0)" in str(ag.explain(loss, p, index=(0, 1)))
+
+
 def test_an_input_changed_in_place_after_forward_is_allowed_as_before():
     """The composition saved no array of p: neither does the operation (a target or weight that
     takes a gradient is saved by both)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import autograd_lite as ag
 import nn
 from autograd_lite import Tensor, grad, gradcheck, gradgradcheck, no_grad, where
 from nn._huber import Huber, SmoothL1
@@ -215,6 +216,19 @@ def test_each_loss_is_one_node_named_as_pytorch_names_it(reduction):
         assert loss._ctx.name == name
         assert [t._ctx for t in loss._ctx.inputs] == [None, None]  # x and the target: leaves
     assert F.smooth_l1_loss(x, y, beta=0.0)._ctx.name == "Mean"  # β = 0: the L1 loss, as before
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_explain_follows_each_element_through_the_operation(loss):
+    ours, _ = LOSSES[loss]
+    x = Tensor(np.array([[0.2, 1.7, -0.5], [3.0, -0.9, 0.0]]), requires_grad=True)
+    y = Tensor(np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]]), requires_grad=True)
+    out = ours(x, y, "mean", 0.9)
+    out.backward(retain_graph=True)
+    for t in (x, y):
+        for index in np.ndindex(t.shape):
+            assert ag.explain(out, t, index=index).value == pytest.approx(t.grad[index], rel=1e-12)
+    assert "where |d| <" in str(ag.explain(out, x, index=(0, 0)))
 
 
 def test_an_input_changed_in_place_after_forward_is_allowed_as_before():
