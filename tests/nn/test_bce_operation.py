@@ -221,6 +221,22 @@ def test_second_derivatives_where_a_log_is_clamped_or_its_slope_held():
     np.testing.assert_allclose(gyp.data, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: t.__name__)
+@pytest.mark.parametrize("kind", ["special", "plain"])
+def test_a_recorded_backward_gives_the_plain_ones_bits(dtype, kind):
+    """grad(create_graph=True) runs backward on Tensors, the clamped logs rebuilt from p."""
+    p = probabilities(dtype, kind)
+    y, w = targets(len(p), 7).astype(dtype), np.linspace(0.5, 2, len(p)).astype(dtype)
+    for reduction in REDUCTIONS:
+        a, b, c = (Tensor(t, requires_grad=True) for t in (p, y, w))
+        with np.errstate(all="ignore"):
+            out = bce(a, b, c, reduction)
+            g = np.full(out.shape, 0.5, dtype)
+            recorded = grad(out, [a, b, c], g, create_graph=True)
+            out.backward(g)
+        assert [t.data.tobytes() for t in recorded] == [t.grad.tobytes() for t in (a, b, c)]
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_gradients_are_the_hand_derived_ones(reduction):
     p, y, w = inside(2, (12,))
