@@ -16,6 +16,7 @@ import numpy as np
 
 from autograd_lite import Function
 from autograd_lite.array_namespace import array_namespace
+from autograd_lite.ops.reduce import numpy_mean
 
 
 class NllLoss(Function):
@@ -55,8 +56,8 @@ class NllLoss(Function):
                 "is 0 here (every label is ignore_index, or the batch is empty). Skip this batch, "
                 "or use reduction='sum'"
             )
-        elif everything:  # as Tensor.mean would, to the bit (np.mean's float32/64 sum and count)
-            z = np.add.reduce(losses) / count if losses.dtype.itemsize >= 4 else losses.mean()
+        elif everything:  # as Tensor.mean would, to the bit
+            z = numpy_mean(losses)
         else:  # as Tensor.sum / n would, to the bit
             z = np.add.reduce(losses) / float(count)
         self.save(safe, None if everything else keep, count, x.shape, reduction)

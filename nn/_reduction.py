@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite.ops.reduce import numpy_mean
+
 
 def reduce_losses(losses: np.ndarray, reduction: str) -> Any:
     """The mean, the sum, or (``"none"``) the elementwise losses themselves."""
@@ -16,9 +18,7 @@ def reduce_losses(losses: np.ndarray, reduction: str) -> Any:
         return losses
     if reduction == "sum":
         return np.add.reduce(losses, axis=None)
-    if losses.dtype.itemsize >= 4 and losses.size:  # Mean's sum and count for float32/64
-        return np.add.reduce(losses, axis=None) / losses.size
-    return losses.mean()  # float16 (summed in float32) and empty arrays: np.mean's, as in Mean
+    return numpy_mean(losses)  # what the Mean operation computes
 
 
 def spread(g: Any, reduction: str, size: int) -> Any:
