@@ -88,6 +88,11 @@ class Function:
         "_output_released",
     )
 
+    # True where forward's ValueErrors already name the call and say what to do (nn's losses
+    # check their targets inside): apply raises them as they are, without "<name> of shapes ...:"
+    # in front, so that a replay by compile, which calls forward directly, raises the same text.
+    own_messages = False
+
     @property
     def inputs(self) -> tuple:
         """The input tensors, in order (after a releasing backward, placeholders for the
@@ -156,6 +161,8 @@ class Function:
             else:
                 data = fn.forward(*[t.data for t in tensors], **params)
         except ValueError as err:
+            if cls.own_messages:
+                raise
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()} of shapes {shapes}: {err}") from None
         except FloatingPointError as err:  # only under detect_anomaly() or np.errstate(raise)

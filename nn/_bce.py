@@ -37,6 +37,8 @@ class BinaryCrossEntropy(Function):
     mean also divides each gradient by n. PyTorch names its node BinaryCrossEntropyBackward.
     """
 
+    own_messages = True  # the checks in forward name the loss and what to do
+
     def forward(self, p, y, w=None, *, name, reduction):
         problem = probability_problem(name, p, y)
         if problem is not None:  # here, so that a compiled replay checks each call's data too

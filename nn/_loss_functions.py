@@ -22,7 +22,7 @@ import numpy as np
 
 from autograd_lite import Tensor, where
 
-from ._bce import BinaryCrossEntropy, probability_problem
+from ._bce import BinaryCrossEntropy
 from ._huber import Huber, SmoothL1
 from ._nll import NllLoss, check_label_range
 
@@ -98,15 +98,8 @@ def binary_cross_entropy(
     p, y = _check_pair(name, input, target, reduction)
     w = _broadcast_weight(name, "weight", weight, p)
     operands = (p, y) if w is None else (p, y, w)
-    try:  # one operation (_bce.py), which checks p and y: a compiled replay checks each call's
-        return BinaryCrossEntropy.apply(*operands, name=name, reduction=reduction)
-    except ValueError:
-        problem = probability_problem(name, p.data, y.data)
-        if problem is None:
-            raise
-        # Function.apply puts the operation's name and shapes before a forward's message; the
-        # loss's own message reads as it always has (and as a replay raises it)
-        raise ValueError(problem) from None
+    # One operation (_bce.py), which checks p and y: a compiled replay checks each call's too
+    return BinaryCrossEntropy.apply(*operands, name=name, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(

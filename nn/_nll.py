@@ -28,6 +28,8 @@ class NllLoss(Function):
     ignored row; ∂L/∂X[i, yᵢ] = −Gᵢ). PyTorch names its node NllLossBackward.
     """
 
+    own_messages = True  # the checks in forward name the loss and what to do
+
     def forward(self, x, labels, name, ignore_index, reduction):
         classes = x.shape[1]
         if (

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, enable_grad, engine, no_grad
+import nn
+from autograd_lite import Function, Tensor, enable_grad, engine, no_grad
 from autograd_lite.engine import grad_enabled
 
 
@@ -249,3 +250,32 @@ def test_detach_shares_data_and_has_no_graph():
     np.testing.assert_array_equal(x.grad, h.data)
     d.data[0] = 100.0
     assert h.data[0] == 100.0
+
+
+class RefusesNegatives(Function):
+    """z = x, for x ≥ 0 only: forward's own check raises a ValueError."""
+
+    def forward(self, x):
+        if (x < 0).any():
+            raise ValueError("x must be >= 0")
+        return x.copy()
+
+    def backward(self, g):
+        return (g,)
+
+
+class RefusesNegativesInItsOwnWords(RefusesNegatives):
+    own_messages = True
+
+
+def test_a_forward_error_names_the_operation_and_its_operands_shapes_unless_it_speaks_for_itself():
+    x = Tensor([-1.0, 2.0])
+    with pytest.raises(ValueError) as caught:
+        RefusesNegatives.apply(x)
+    assert str(caught.value) == "refusesnegatives of shapes (2,): x must be >= 0"
+    with pytest.raises(ValueError) as caught:
+        RefusesNegativesInItsOwnWords.apply(x)
+    assert str(caught.value) == "x must be >= 0"
+    with pytest.raises(ValueError) as caught:  # nn's losses check their targets in their own words
+        nn.functional.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 5]))
+    assert str(caught.value).startswith("cross_entropy: labels must be in [0, 3)")

@@ -343,10 +343,10 @@ def test_a_bad_probability_is_refused_with_the_message_it_always_had(bad):
         with pytest.raises(ValueError) as caught:
             bce(Tensor(p, requires_grad=True), target)
         assert str(caught.value) == message
-        assert caught.value.__suppress_context__  # not "during handling of another exception"
-    with pytest.raises(ValueError) as caught:  # the operation's own check says the same
+        assert caught.value.__context__ is None  # not "during handling of another exception"
+    with pytest.raises(ValueError) as caught:  # the operation's own check says the same, as it is
         BinaryCrossEntropy.apply(Tensor(p), Tensor(y), name="binary_cross_entropy", reduction="sum")
-    assert str(caught.value).endswith(message)
+    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize("bad", BAD)
