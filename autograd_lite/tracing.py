@@ -106,7 +106,8 @@ def _signature(args: tuple) -> Any:
     parts: list[Any] = [_mode.enabled]
     for a in args:
         if isinstance(a, Tensor):
-            parts.append(("tensor", a.shape, a.dtype, a.requires_grad))
+            data = a.data  # the array's own attributes, not the Tensor's properties: every call
+            parts.append(("tensor", data.shape, data.dtype, a._requires_grad))
         elif isinstance(a, np.ndarray):
             parts.append(("array", a.shape, a.dtype))
         else:
@@ -302,9 +303,10 @@ class Trace:
             return Tensor._make(out, False, None)
         step = ReplayedStep()
         step.trace, step.fns = self, fns
-        leaves = self.outside_leaves  # the usual case: no argument is a Tensor
+        leaves = self.outside_leaves  # no argument is a Tensor: the same leaves every call
         if leaves is None:
-            leaves = tuple([self._leaf(args, ref) for ref in self.leaves])
+            outside = self.externals
+            leaves = tuple([args[i] if kind == "arg" else outside[i] for kind, i in self.leaves])
         step.inputs = leaves
         # The same at every replay: requires_grad is part of the key, and still_valid checks it
         step.needs_input_grad = self.leaf_needs
