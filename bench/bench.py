@@ -7,7 +7,8 @@
 (c) the digits-sized MLP 64-128-10, batch 64: in between; (c') the same network written with
     ``nn`` (``Linear``, ``ReLU``, ``CrossEntropyLoss``, ``optim.SGD``), as the PyTorch variant is.
 (d) one small operation with grad (2×2 ``a * b``), forward and backward.
-(e) a chain of 100,000 operations, forward and backward, with Python's garbage collector on.
+(e) a chain of 100,000 operations, forward and backward, with Python's garbage collector on, in a
+    fresh process that imports only NumPy and autograd_lite (chain.py), and beside PyTorch here.
 (f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
 
 Every variant computes the same maths from the same initial weights; the script checks that their
@@ -22,16 +23,18 @@ which ``--markdown`` prints the README's table.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
 import platform
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable
 
 import numpy as np
+from chain import chain
 
 import autograd_lite
 from autograd_lite import Tensor, detect_anomaly, no_grad
@@ -329,27 +332,22 @@ def small_op_torch() -> Callable[[], float]:
     return step
 
 
-def chain(length: int, rounds: int) -> dict[str, float]:
-    """Seconds per operation of a chain x → x·1.0001 → … (forward and backward), gc on."""
-    best = {"forward": float("inf"), "backward": float("inf")}
-    gc.enable()
-    for _ in range(rounds):
-        x = Tensor(np.ones(4), requires_grad=True)
-        start = time.perf_counter()
-        y = x
-        for _ in range(length):
-            y = y * 1.0001
-        middle = time.perf_counter()
-        y.sum().backward()
-        end = time.perf_counter()
-        best["forward"] = min(best["forward"], (middle - start) / length)
-        best["backward"] = min(best["backward"], (end - middle) / length)
-        del y
-    best["total"] = best["forward"] + best["backward"]
+def chains(length: int, rounds: int) -> dict[str, float]:
+    """(e): the chain of chain.py in a fresh process that imports only NumPy and autograd_lite,
+    and in this one, beside PyTorch's objects (seconds per operation)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain.py")
+    fresh = subprocess.run(
+        [sys.executable, script, str(length), str(rounds)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures = json.loads(fresh.stdout)
+    beside = chain(length, rounds)
+    figures["beside_pytorch"] = beside["total"]
     print(f"\n(e) chain of {length:,} operations, garbage collector on, best of {rounds}")
-    for part, seconds in best.items():
-        print(f"  {part:<9} {seconds * 1e6:8.2f} µs/operation")
-    return best
+    for part in ("forward", "backward", "total"):
+        print(f"  {part:<9} {figures[part] * 1e6:8.2f} µs/operation")
+    print(f"  in this process, beside PyTorch's objects: {beside['total'] * 1e6:.2f} µs/operation")
+    return figures
 
 
 # ----- timing
@@ -455,7 +453,7 @@ def main() -> None:
         "(d) one 2x2 multiplication with grad, forward and backward", small,
         2_000 if quick else 50_000, 10, 1e-12,
     )  # fmt: skip
-    results["chain"] = chain(10_000 if quick else 100_000, 2 if quick else 3)
+    results["chain"] = chains(10_000 if quick else 100_000, 2 if quick else 3)
     results["anomaly"] = compare(
         "(f) the 2-2-2 step inside detect_anomaly()",
         {"autograd_lite": tiny_autograd_lite_anomaly, "numpy (hand)": tiny_autograd_lite},
@@ -508,8 +506,9 @@ def markdown_table(path: str) -> str:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     c = r["chain"]
     lines.append(
-        f"| (e) 100,000-operation chain, per operation (gc on) | {us(c['total'])} "
-        f"(forward {us(c['forward'])}, backward {us(c['backward'])}) | | | | | | | |"
+        f"| (e) 100,000-operation chain, per operation (gc on), in a fresh process | "
+        f"{us(c['total'])} (forward {us(c['forward'])}, backward {us(c['backward'])}; "
+        f"{us(c['beside_pytorch'])} beside PyTorch's objects) | | | | | | | |"
     )
     f = r["anomaly"]
     ratio = f["autograd_lite"] / f["numpy (hand)"]
