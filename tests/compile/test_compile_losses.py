@@ -128,3 +128,25 @@ def test_label_smoothing_depends_on_the_labels_outside_the_operation_so_it_runs_
             got = compiled(x, np.array(labels)).item()
             assert got == loss_fn(model(Tensor(x)), np.array(labels)).item()
     assert compiled.eager_reason is not None and len(caught) == 1
+
+
+@pytest.mark.parametrize("name", sorted(REPLAYED))
+def test_a_nan_input_in_a_replay_gives_a_nan_loss_that_backward_refuses(name):
+    # docs/speed.md: a replay does not repeat nn's NaN check, made in Python around the
+    # operations; eager mode refuses the input at once, a replay one call later, in backward()
+    loss_fn, targets = REPLAYED[name]
+    model, step = model_and_step(loss_fn)
+    compiled = ag.compile(step)
+    x = np.random.default_rng(2).standard_normal((N, 4))
+    for _ in range(3):  # two recorded calls, then a replay
+        bits(model, compiled, x, targets[0])
+    bad = x.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="contains NaN"):
+        step(bad, targets[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's invalid-value warnings
+        loss = compiled(bad, targets[0])
+    assert np.isnan(loss.item())
+    with pytest.raises(FloatingPointError, match="backward\\(\\) from a loss of nan"):
+        loss.backward()
