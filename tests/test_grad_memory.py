@@ -68,3 +68,14 @@ def test_a_backward_returning_a_gradient_of_the_wrong_shape_is_an_error_not_a_re
     y = SwappedGradient.apply(x)
     with pytest.raises(RuntimeError, match=r"SwappedGradient\.backward is wrong.*\(3, 2\)"):
         y.backward(np.ones((2, 3)))
+
+
+def test_a_read_only_gradient_a_hook_returns_is_copied_into_grad():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    frozen = np.array([3.0, 4.0])
+    frozen.flags.writeable = False
+    w.register_hook(lambda g: frozen)
+    (w * 2.0).sum().backward()
+    assert w.grad.tolist() == [3.0, 4.0] and w.grad.flags.writeable
+    w.grad *= 0.5  # clipping in place works, and leaves the hook's array alone
+    assert frozen.tolist() == [3.0, 4.0]
