@@ -432,13 +432,14 @@ class Tensor(MoreOperations):
 
     def _update(self, ufunc: Any, other: Any, what: str) -> Tensor:
         """Change ``self.data`` in place to ``ufunc(data, other)``, or to ``other`` if no ufunc."""
-        self._check_inplace(other, what)
+        if _mode.enabled or _mode.tracer is not None:  # inside no_grad (an update), no check
+            self._check_inplace(other, what)
         value = other.data if isinstance(other, Tensor) else other
         try:
             if ufunc is None:
                 np.copyto(self.data, value, casting="same_kind")
-            else:
-                ufunc(self.data, value, out=self.data, casting="same_kind")
+            else:  # a ufunc's output casting is "same_kind" by default, as for copyto above
+                ufunc(self.data, value, self.data)
         except ValueError as err:
             raise ValueError(
                 f"{what} on a tensor of shape {self.shape}: {err}. An in-place change keeps the "
