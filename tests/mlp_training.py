@@ -59,3 +59,17 @@ def crossed_state_dicts(name, ours, opt, theirs, topt):
     fresh_torch = getattr(torch.optim, name)(theirs.parameters(), lr=0.5)
     fresh_torch.load_state_dict(sd)  # ours into torch's
     return fresh, fresh_torch
+
+
+def assert_optimizer_state_matches_torch(opt, topt):
+    """Our optimizer's state dict holds PyTorch's entries and numbers, and the same groups."""
+    ours_sd, theirs_sd = opt.state_dict(), topt.state_dict()
+    assert sorted(ours_sd["state"]) == sorted(theirs_sd["state"])
+    for i, entry in theirs_sd["state"].items():
+        assert set(ours_sd["state"][i]) == set(entry)
+        for key, value in entry.items():
+            np.testing.assert_allclose(ours_sd["state"][i][key], value.numpy(), atol=1e-10)
+    pairs = zip(ours_sd["param_groups"], theirs_sd["param_groups"], strict=True)
+    for ours_group, their_group in pairs:
+        for key, value in ours_group.items():
+            assert their_group[key] == value, key

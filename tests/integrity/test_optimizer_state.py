@@ -14,7 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mlp_training import batch, crossed_state_dicts, make_mlp, torch_train, torch_twin, train
+from mlp_training import (
+    assert_optimizer_state_matches_torch,
+    batch,
+    crossed_state_dicts,
+    make_mlp,
+    torch_train,
+    torch_twin,
+    train,
+)
 
 import nn
 from autograd_lite import Tensor, no_grad
@@ -315,17 +323,7 @@ def test_groups_and_options_match_torch(name, kwargs):
     for key, value in ours.state_dict().items():
         expected = theirs.state_dict()[key].numpy()
         np.testing.assert_allclose(value, expected, rtol=0, atol=1e-10, err_msg=key)
-    ours_sd, theirs_sd = opt.state_dict(), topt.state_dict()
-    assert sorted(ours_sd["state"]) == sorted(theirs_sd["state"])
-    for i, entry in theirs_sd["state"].items():
-        assert set(ours_sd["state"][i]) == set(entry)
-        for key, value in entry.items():
-            np.testing.assert_allclose(ours_sd["state"][i][key], value.numpy(), atol=1e-10)
-    for ours_group, their_group in zip(
-        ours_sd["param_groups"], theirs_sd["param_groups"], strict=True
-    ):
-        for key, value in ours_group.items():
-            assert their_group[key] == value, key
+    assert_optimizer_state_matches_torch(opt, topt)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), [("SGD", {"momentum": 0.9}), ("Adam", {})])

@@ -3,7 +3,14 @@ parameter groups and state dicts (both ways) where PyTorch is installed."""
 
 import numpy as np
 import pytest
-from mlp_training import crossed_state_dicts, make_mlp, torch_train, torch_twin, train
+from mlp_training import (
+    assert_optimizer_state_matches_torch,
+    crossed_state_dicts,
+    make_mlp,
+    torch_train,
+    torch_twin,
+    train,
+)
 
 import nn
 
@@ -182,16 +189,7 @@ def test_groups_and_steps_match_torch(name, kwargs):
     torch_train(theirs, topt, 0, 6)
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), atol=1e-10, err_msg=key)
-    ours_sd, theirs_sd = opt.state_dict(), topt.state_dict()
-    assert sorted(ours_sd["state"]) == sorted(theirs_sd["state"])
-    for i, entry in theirs_sd["state"].items():
-        assert set(ours_sd["state"][i]) == set(entry)
-        for key, value in entry.items():
-            np.testing.assert_allclose(ours_sd["state"][i][key], value.numpy(), atol=1e-10)
-    pairs = zip(ours_sd["param_groups"], theirs_sd["param_groups"], strict=True)
-    for ours_group, their_group in pairs:
-        for key, value in ours_group.items():
-            assert their_group[key] == value, key
+    assert_optimizer_state_matches_torch(opt, topt)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), [CASES[1], CASES[4], CASES[7]])
