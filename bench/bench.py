@@ -11,8 +11,9 @@
     fresh process that imports only NumPy and autograd_lite (chain.py), and beside PyTorch here.
 (f) the 2-2-2 step inside ``detect_anomaly()`` against the plain step.
 
-Every variant computes the same maths from the same initial weights; the script checks that their
-losses agree before it reports any time. Inputs and targets are made Tensors once, outside the
+Every variant computes the same maths from the same initial weights, on one thread (NumPy's
+OpenBLAS and PyTorch alike; ``BENCH_THREADS=N`` for N), and the script checks that their losses
+agree before it reports any time. Inputs and targets are made Tensors once, outside the
 step, as the PyTorch variants make theirs and the hand-written NumPy uses its arrays as they are
 (``Tensor(array)`` copies, as ``torch.tensor`` does: inside the step, that copy was 4% of the big
 MLP's forward pass). Run with ``make bench`` or ``python bench/bench.py``;
@@ -33,11 +34,19 @@ import time
 import warnings
 from collections.abc import Callable
 
-import numpy as np
-from chain import chain
+# One thread, as the goals are stated: set before NumPy and PyTorch load their thread pools
+# (OpenBLAS reads these once). With two, OpenBLAS's threads cost small products more than they
+# save, and PyTorch's keep spinning after its step and slow whatever runs next on this machine's
+# two cores. BENCH_THREADS=N measures with N instead; the header line says which.
+THREADS = os.environ.get("BENCH_THREADS", "1")
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = THREADS
 
-import autograd_lite
-from autograd_lite import Tensor, detect_anomaly, no_grad
+import numpy as np  # noqa: E402
+from chain import chain  # noqa: E402
+
+import autograd_lite  # noqa: E402
+from autograd_lite import Tensor, detect_anomaly, no_grad  # noqa: E402
 
 try:
     import torch
@@ -356,9 +365,9 @@ def compare(title: str, variants: dict, steps: int, rounds: int, rtol: float) ->
 
     The variants take turns in ``rounds`` rounds of ``steps // rounds`` steps (after one untimed
     round of warm-up), and each keeps its fastest round, so that a burst of load from elsewhere on
-    the machine slows one round, not one variant. The order turns each round: PyTorch's worker
-    threads keep spinning for a while after its step and slow whatever runs next (by about 15% on
-    the MLP here), so no variant may always come right after it.
+    the machine slows one round, not one variant. The order turns each round: with more than one
+    thread, PyTorch's worker threads keep spinning for a while after its step and slow whatever
+    runs next (by about 15% on the MLP here), so no variant may always come right after it.
     """
     per_round = max(1, steps // rounds)
     print(f"\n{title}: {per_round * rounds:,} steps each, in {rounds} interleaved rounds")
@@ -401,7 +410,8 @@ def main() -> None:
     machine = (
         f"{cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, NumPy {np.__version__}, PyTorch "
-        f"{torch.__version__ if torch else 'not installed'}"
+        f"{torch.__version__ if torch else 'not installed'}, {THREADS} thread"
+        f"{'' if THREADS == '1' else 's'}"
     )
     print(f"{time.strftime('%Y-%m-%d')}  {machine}")
     quick = args.quick
@@ -431,7 +441,7 @@ def main() -> None:
     if MicrogradValue is not None:
         tiny["micrograd"] = tiny_micrograd
     if torch is not None:
-        torch.set_num_threads(max(1, torch.get_num_threads()))
+        torch.set_num_threads(int(THREADS))
         tiny["pytorch"] = tiny_torch
         big["pytorch"] = lambda: mlp_torch(MLP_BIG)
         digits["pytorch"] = digits_nn["pytorch"] = lambda: mlp_torch(MLP_DIGITS)
