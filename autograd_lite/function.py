@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 # Each recorded operation's place in creation order: reversed, it is a topological order.
 _creation_order = itertools.count()
 _ABSENT = object()  # in Function._in1: the operation has one input
+# The params of an operation without any: shared and read-only. An empty dict per operation was
+# 64 bytes, and one more object for each of the garbage collector's full scans to visit.
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 # needs_input_grad of a recorded operation, shared: one input (which requires grad), or two
 _NEEDS_ONE = b"\x01"
 _NEEDS = {(a, b): bytes([a, b]) for a in (False, True) for b in (False, True)}
@@ -190,7 +195,7 @@ class Function:
                 fn._more = tensors
                 # bytes, not a tuple: indexable like one, and not tracked by the garbage collector
                 fn.needs_input_grad = bytes([t._requires_grad for t in tensors])
-            fn.params = params
+            fn.params = params if params else _NO_PARAMS  # no empty dict per operation
             fn.freed = False
             fn.tick = versions.last_tick
             fn.seq = next(_creation_order)
@@ -345,36 +350,48 @@ def _constant(value: Any, inputs: tuple) -> Tensor:
     """A non-Tensor operand as a constant Tensor (arrays are copied, so that changing the
     caller's array after the forward pass cannot change what backward reads).
 
-    A Python number takes the floating dtype of the Tensor operands, as in PyTorch, so that
-    ``float32_tensor * 2.0`` stays float32; arrays and lists keep NumPy's own dtype rules. A number
-    becomes a shared read-only constant, made once per value and dtype: ``x * 0.5`` in a loop
-    makes no new object for the 0.5 (pictures still draw it at each use).
+    Arrays and lists keep NumPy's own dtype rules; Python numbers are ``_number``'s.
     """
+    kind = value.__class__
+    if kind is float or kind is int:  # a Python number, the usual operand (bool's class is bool)
+        return _number(value, inputs)
     Tensor = _tensor.Tensor
-    if value.__class__ is np.ndarray and value.dtype.kind in "fiub":  # as_array's checks, cheaply
+    if kind is np.ndarray and value.dtype.kind in "fiub":  # as_array's checks, cheaply
         return Tensor._make(value.copy(order="K"), False, None)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        dtype = None
-        for x in inputs:
-            if isinstance(x, Tensor):
-                dtype = x.data.dtype
-                if dtype.kind == "f":
-                    break
-                dtype = None
-        # The sign of zero is part of the key: 0.0 == -0.0, but x * -0.0 and x * 0.0 differ.
-        key = (value, dtype) if value else (value, dtype, math.copysign(1.0, value))
-        constant = _numbers.get(key)
-        if constant is None:
-            array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
-            array.flags.writeable = False
-            constant = Tensor._make(array, False, None)
-            if len(_numbers) < 4096:  # numbers drawn afresh each step must not grow it forever
-                _numbers[key] = constant
-        return constant
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # np.float64 is a float
+        return _number(value, inputs)
     return Tensor._make(_tensor.as_array(value, copy=True), False, None)
 
 
-_numbers: dict[tuple, Tensor] = {}
+def _number(value: float, inputs: tuple) -> Tensor:
+    """A Python number operand: it takes the floating dtype of the Tensor operands, as in PyTorch,
+    so that ``float32_tensor * 2.0`` stays float32, and becomes a shared read-only constant, made
+    once per value and dtype: ``x * 0.5`` in a loop makes no new object for the 0.5 (pictures still
+    draw it at each use)."""
+    Tensor = _tensor.Tensor
+    dtype = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            floating = x.data.dtype
+            if floating.kind == "f":
+                dtype = floating
+                break
+    table = _numbers.get(dtype)  # by dtype, then by value: no key tuple to build per operand
+    if table is None:
+        table = _numbers[dtype] = {}
+    # The sign of zero is part of the key: 0.0 == -0.0, but x * -0.0 and x * 0.0 differ.
+    key = value if value else (value, math.copysign(1.0, value))
+    constant = table.get(key)
+    if constant is None:
+        array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        constant = Tensor._make(array, False, None)
+        if len(table) < 4096:  # numbers drawn afresh each step must not grow it forever
+            table[key] = constant
+    return constant
+
+
+_numbers: dict[Any, dict[Any, Tensor]] = {}
 
 
 # Last, because tensor.py imports the ops, which import Function from this module.
