@@ -147,10 +147,18 @@ def chain_rule(
         else:
             heap.append((-fn.seq, root))
     heapify(heap)
+    # The only node waiting, kept out of the heap: where the graph is a chain (most of a network's
+    # graph is, locally) a node is taken as soon as it joins, with no heap push and pop.
+    alone = None
     tick = versions.last_tick
     released: dict | None = None if retain_graph else {}
-    while heap:
-        node = heappop(heap)[1]
+    while True:
+        if alone is not None:
+            node, alone = alone, None
+        elif heap:
+            node = heappop(heap)[1]
+        else:
+            break
         fn = node._ctx
         if fn.freed:
             raise RuntimeError(freed_message(fn))
@@ -186,7 +194,13 @@ def chain_rule(
                 pending[t] = gi
                 producer = t._ctx
                 if producer is not None:
-                    heappush(heap, (-producer.seq, t))
+                    if alone is None and not heap:
+                        alone = t
+                    else:
+                        if alone is not None:  # two are waiting now: the heap orders them
+                            heappush(heap, (-alone._ctx.seq, alone))
+                            alone = None
+                        heappush(heap, (-producer.seq, t))
                 elif t._requires_grad:
                     leaves.append(t)
             elif gi is not None:
