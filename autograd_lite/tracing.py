@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import engine, versions
-from .function import Function, _as_array_in_saved, _creation_order, conform
+from .function import _NO_PARAMS, Function, _as_array_in_saved, _creation_order, conform
 from .grad_mode import _mode
 from .tensor import Tensor
 
@@ -311,7 +311,7 @@ class Trace:
         # The same at every replay: requires_grad is part of the key, and still_valid checks it
         step.needs_input_grad = self.leaf_needs
         step.saved = tuple([t.data for t in leaves])  # what the version check looks at
-        step.params = {}
+        step.params = _NO_PARAMS
         step.freed = False
         step.tick = versions.last_tick
         step.seq = next(_creation_order)
