@@ -266,8 +266,8 @@ class Tensor(MoreOperations):
                     f"backward(grad): grad must hold real numbers; got dtype {given.dtype}. Pass "
                     f"a float array of shape {self.shape}"
                 )
-            grad_array = np.array(given, dtype=self.dtype)
-            if grad_array.shape != self.shape:
+            grad_array = np.array(given, dtype=data.dtype)
+            if grad_array.shape != data.shape:
                 raise ValueError(
                     f"backward(grad): grad has shape {grad_array.shape} but the tensor has shape "
                     f"{self.shape}; they must match exactly"
