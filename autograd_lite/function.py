@@ -365,17 +365,23 @@ def _constant(value: Any, inputs: tuple) -> Tensor:
 
 def _number(value: float, inputs: tuple) -> Tensor:
     """A Python number operand: it takes the floating dtype of the Tensor operands, as in PyTorch,
-    so that ``float32_tensor * 2.0`` stays float32, and becomes a shared read-only constant, made
-    once per value and dtype: ``x * 0.5`` in a loop makes no new object for the 0.5 (pictures still
-    draw it at each use)."""
+    so that ``float32_tensor * 2.0`` stays float32. With integer or bool tensors only, it takes
+    the dtype NumPy and PyTorch give a Python number there: ``int32_tensor + 1`` stays int32,
+    ``int_tensor * 0.5`` is float64 (the default floating dtype), ``bool_tensor + 1`` is int64.
+    It becomes a shared read-only constant, made once per value and dtype: ``x * 0.5`` in a loop
+    makes no new object for the 0.5 (pictures still draw it at each use)."""
     Tensor = _tensor.Tensor
-    dtype = None
+    dtype = other = None
     for x in inputs:
         if isinstance(x, Tensor):
             floating = x.data.dtype
             if floating.kind == "f":
                 dtype = floating
                 break
+            if other is None:
+                other = floating
+    if dtype is None and other is not None:  # NumPy's rule for a Python number (NEP 50)
+        dtype = np.result_type(other, value)
     table = _numbers.get(dtype)  # by dtype, then by value: no key tuple to build per operand
     if table is None:
         table = _numbers[dtype] = {}
@@ -383,7 +389,13 @@ def _number(value: float, inputs: tuple) -> Tensor:
     key = value if value else (value, math.copysign(1.0, value))
     constant = table.get(key)
     if constant is None:
-        array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
+        try:
+            array = _tensor.as_array(value) if dtype is None else np.asarray(value, dtype=dtype)
+        except OverflowError:
+            raise OverflowError(
+                f"the number {value} does not fit in the tensor's dtype {dtype}; convert the "
+                f"tensor to a wider one first (e.g. t.astype(np.int64))"
+            ) from None
         array.flags.writeable = False
         constant = Tensor._make(array, False, None)
         if len(table) < 4096:  # numbers drawn afresh each step must not grow it forever

@@ -128,8 +128,9 @@ def operations_reference() -> str:
         "Integer and bool inputs to float-valued functions (`exp`, `sigmoid`, `softmax`, `mean`,",
         "`erf`, ...) are computed in float64, the default floating dtype, as PyTorch computes them",
         "in its default dtype. Integer-valued operations of integer tensors (`+`, `-`, `*`,",
-        "`abs`, `relu`, `sum`, `max`, indexing) keep NumPy's integer dtypes. Float inputs keep",
-        "their dtype.",
+        "`abs`, `relu`, `sum`, `max`, indexing) keep NumPy's integer dtypes, also with a Python",
+        "number (`int32_tensor + 1` stays int32, `bool_tensor + 1` is int64, `int_tensor * 0.5`",
+        "is float64). Float inputs keep their dtype, and give it to a Python number beside them.",
         "",
     ]
     for module, classes in operation_classes():
