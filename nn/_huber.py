@@ -6,9 +6,10 @@ loss is one node instead of eight to record and take back, and the mask |d| < δ
 forward from each call's values, so ``autograd_lite.compile`` replays a step that calls it (a mask
 computed from ``.data`` outside operations makes such a step run eagerly).
 
-Forward makes the NumPy calls that composition made, on the same operands, and backward sums the
-three ways d reached the loss in the order backward visited them there, so values and gradients
-are the same to the bit: signs of zero, and the NaN gradient of an infinite d, included.
+Forward makes the NumPy calls that composition made, on the same operands (without its overflow
+warning from the square of a |d| that takes the linear piece), and backward sums the three ways d
+reached the loss in the order backward visited them there, so values and gradients are the same
+to the bit: signs of zero, and the NaN gradient of an infinite d, included.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Huber(Function):
         d, abs_d, half_d, small = _difference(x, y, delta)
         c = d.dtype
         linear = _number(delta, c) * (abs_d - _number(0.5 * delta, c))
-        losses = np.where(small, half_d * d, linear)
+        losses = np.where(small, _square(half_d, d), linear)
         self.save(d, half_d, small, _number(delta, c), reduction, losses.size)
         return reduce_losses(losses, reduction)
 
@@ -58,7 +59,7 @@ class SmoothL1(Function):
     def forward(self, x, y, beta, reduction):
         d, abs_d, half_d, small = _difference(x, y, beta)
         c = d.dtype
-        quadratic = half_d * d / _number(beta, c)
+        quadratic = _square(half_d, d) / _number(beta, c)
         losses = np.where(small, quadratic, abs_d - _number(0.5 * beta, c))
         self.save(d, half_d, small, _number(beta, c), reduction, losses.size)
         return reduce_losses(losses, reduction)
@@ -74,6 +75,14 @@ def _difference(x: np.ndarray, y: np.ndarray, width: float) -> tuple:
     d = x - y
     abs_d = np.abs(d)
     return d, abs_d, 0.5 * d, abs_d < width
+
+
+def _square(half_d: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """½d·d, used only where |d| < the width: where it overflows (float16 beyond |d| = 362) the
+    loss takes the linear piece, so that overflow is no error, neither a warning nor a report of
+    detect_anomaly."""
+    with np.errstate(over="ignore"):
+        return half_d * d
 
 
 def _number(value: float, dtype: Any) -> np.ndarray:

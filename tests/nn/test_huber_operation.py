@@ -5,6 +5,8 @@ that a compiled step replays them."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -246,3 +248,29 @@ def test_an_input_changed_in_place_after_forward_is_allowed_as_before():
         x -= 1.0  # an in-place change: the version check would refuse it if x had been saved
     loss.backward()
     np.testing.assert_array_equal(x.grad, [0.5, 1.0])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_detect_anomaly_lets_a_difference_beyond_the_overflow_of_its_square_through(loss, dtype):
+    """Beyond the overflow of d² (float16 at |d| > 362) the loss is the finite linear piece: the
+    square nobody uses is neither a warning nor an error of detect_anomaly."""
+    big = np.sqrt(np.finfo(dtype).max) * 4  # d² overflows; δ(|d| − δ/2) does not
+    x = np.array([big, 0.5, -big, 2.0], dtype=dtype)
+    ours = LOSSES[loss][0]
+
+    def value_and_grad() -> tuple[np.ndarray, np.ndarray]:
+        t = Tensor(x, requires_grad=True)
+        z = ours(t, Tensor(np.zeros_like(x)), "sum", 1.0)
+        z.backward()
+        return z.data, t.grad
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "overflow encountered in multiply"
+        plain = value_and_grad()
+    with ag.detect_anomaly():
+        checked = value_and_grad()
+    assert np.isfinite(plain[0])
+    for a, b in zip(plain, checked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(plain[1], np.array([1.0, 0.5, -1.0, 1.0], dtype=dtype))
