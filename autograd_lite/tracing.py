@@ -9,7 +9,9 @@ computed inside ``fn`` is a new one). Later calls with arguments of the same sha
 dtypes and ``requires_grad`` (and the same grad mode and plain-value arguments) skip Python's
 Tensor machinery: each operation's own ``forward`` runs on the arrays, and the returned Tensor's
 backward runs each operation's own ``backward`` in the recorded order, so ``.grad`` ends exactly
-as eager backward leaves it, to the bit.
+as eager backward leaves it, to the bit. Where it can, the replay runs a copy of those methods'
+statements rather than calling them (``inlining``): the same NumPy calls, without an object and
+two calls per operation.
 
 A trace can only replay what it saw. Whatever would make a replay differ from running ``fn`` makes
 ``compile`` run ``fn`` eagerly from then on, with one warning that says why: reading a value
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, versions
+from . import engine, inlining, versions
 from .function import _NO_PARAMS, Function, _as_array_in_saved, _creation_order, conform
 from .grad_mode import _mode
 from .tensor import Tensor
@@ -319,15 +321,23 @@ class Trace:
 
     # ----- the replay as straight-line code
     def generate(self) -> None:
-        """Write the trace as two Python functions, one line per operation (``.source`` shows
-        them): the operations' own ``forward`` calls, then their ``backward`` calls in the order
-        eager backward makes them, each gradient summed where eager sums it."""
+        """Write the trace as two Python functions (``.source`` shows them): the operations'
+        forward passes, then their backward passes in the order eager backward makes them, each
+        gradient summed where eager sums it. An operation's methods are copied in as statements
+        where ``inlining`` can (the same NumPy calls), and called on a Function object otherwise."""
         names: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_data": _data}
-        names.update(fix=_as_array_in_saved, conform=conform)
+        names.update(fix=_as_array_in_saved, fix_saved=_fix_saved, conform=conform)
+        bound: dict[int, str] = {}
 
         def constant(value: Any) -> str:
             name = f"K{len(names)}"
             names[name] = value
+            return name
+
+        def bind(value: Any) -> str:  # a global of an operation's module: one name per object
+            name = bound.get(id(value))
+            if name is None:
+                name = bound[id(value)] = constant(value)
             return name
 
         def expr(ref: Any) -> str:
@@ -351,31 +361,59 @@ class Trace:
                 return f"({''.join(f'{param(v)}, ' for v in value)})"
             return constant(value)
 
+        def indented(body: list[str], depth: int) -> list[str]:
+            return [" " * depth + line for line in body]
+
         kept = sorted({slot for slot, _ in self.schedule})
+        backward_of: dict[int, list[str]] = {}  # inlined backward statements, by slot
+        state: dict[int, str] = {}  # what forward hands backward, by slot: s{j} or f{j}
         lines = ["def forward(args, E):"]
         for j, (cls, refs, params, needs, dynamic) in enumerate(self.ops):
             operands = [expr(r) for r in refs]
+            keywords = {k: param(v) if dynamic else constant(v) for k, v in params.items()}
+            needs_name = constant(needs)
+            forward = inlining.statements(
+                cls.forward, str(j), operands, keywords, f"s{j}", needs_name, f"v{j}", bind
+            )
+            backward = inlining.statements(
+                cls.backward, str(j), [f"p{j}"], {}, f"s{j}", needs_name, "gs", bind
+            )
+            if forward is not None and backward is not None:
+                lines += [f"    s{j} = None", *indented(forward, 4)]
+                lines.append(
+                    f"    if v{j}.__class__ is not ndarray: v{j}, s{j} = fix_saved(v{j}, s{j})"
+                )
+                backward_of[j], state[j] = backward, f"s{j}"
+                continue
             if dynamic:
-                operands += [f"{k}={param(v)}" for k, v in params.items()]
+                operands += [f"{k}={v}" for k, v in keywords.items()]
             elif params:
                 operands.append(f"**{constant(params)}")
             c = constant(cls)
             lines += [
-                f"    f{j} = {c}.__new__({c}); f{j}.needs_input_grad = {constant(needs)}",
+                f"    f{j} = {c}.__new__({c}); f{j}.needs_input_grad = {needs_name}",
                 f"    v{j} = f{j}.forward({', '.join(operands)})",
                 f"    if v{j}.__class__ is not ndarray: v{j} = fix(f{j}, v{j})",
             ]
-        lines.append(f"    return v{self.out_slot}, ({''.join(f'f{k}, ' for k in kept)})")
+            state[j] = f"f{j}"
+        carried = "".join(f"{state[k]}, " for k in kept)
+        lines.append(f"    return v{self.out_slot}, ({carried})")
         lines += ["", "def backward(g, fns):"]
         if kept:
-            lines.append(f"    {''.join(f'f{k}, ' for k in kept)}= fns")
+            lines.append(f"    {carried}= fns")
         pending = [f"p{slot}" for slot, _ in self.schedule]
         pending += [f"q{k}" for k in range(len(self.leaves))]
         if pending:
             lines.append(f"    {' = '.join(pending)} = None")
         lines.append(f"    p{self.out_slot} = g")
         for slot, targets in self.schedule:
-            lines += [f"    if p{slot} is not None:", f"        gs = f{slot}.backward(p{slot})"]
+            lines.append(f"    if p{slot} is not None:")
+            if slot in backward_of:
+                lines += indented(backward_of[slot], 8)
+                who = constant(_Named(self.ops[slot][0].__name__))  # for conform's message
+            else:
+                lines.append(f"        gs = f{slot}.backward(p{slot})")
+                who = f"f{slot}"
             for position, target, shape, dtype in targets:
                 var = f"p{target}" if target.__class__ is int else f"q{target[1]}"
                 sh, dt = constant(shape), constant(dtype)
@@ -384,7 +422,7 @@ class Trace:
                     "        if gi is not None:",
                     f"            if gi.__class__ is not ndarray or gi.shape != {sh} "
                     f"or gi.dtype != {dt}:",
-                    f"                gi = conform(gi, {sh}, {dt}, f{slot})",
+                    f"                gi = conform(gi, {sh}, {dt}, {who})",
                     f"            {var} = gi if {var} is None else {var} + gi",
                 ]
         lines.append(f"    return ({''.join(f'q{k}, ' for k in range(len(self.leaves)))})")
@@ -398,6 +436,24 @@ class Trace:
 
 def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
+
+
+def _fix_saved(value: Any, saved: Any) -> tuple:
+    """An inlined forward's NumPy scalar result as an array, also where it was saved (what
+    ``_as_array_in_saved`` does for a Function object)."""
+    array = np.asarray(value)
+    if saved:
+        saved = tuple([array if a is value else a for a in saved])
+    return array, saved
+
+
+class _Named:
+    """Stands for an inlined operation in ``conform``'s message, which names it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def _same(a: Any, b: Any) -> bool:
