@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import dis
 import functools
 import inspect
 import textwrap
 from collections.abc import Callable
+from types import CodeType, ModuleType
 from typing import Any
 
 SELF_ATTRIBUTES = ("saved", "needs_input_grad")  # read from self; ``save`` is called as a statement
@@ -64,6 +66,8 @@ def template(method: Callable) -> Template | None:
         return None
     code = getattr(method, "__code__", None)
     if code is None or code.co_freevars or not isinstance(tree, ast.FunctionDef):
+        return None
+    if not _compiles_to(source, code):  # the file changed since it was imported: not this code
         return None
     args = tree.args
     if tree.decorator_list or args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg:
@@ -166,9 +170,18 @@ class _Rewrite(ast.NodeTransformer):
         name = node.id
         if name in self.found.locals:
             return ast.Name(id=f"{name}__{self.suffix}", ctx=node.ctx)
-        if name in self.found.globals:
-            return ast.Name(id=self.bind(self.found.globals[name]), ctx=node.ctx)
-        return node  # a builtin
+        module = self.found.globals
+        if name not in module:
+            return node  # a builtin
+        value = module[name]
+        if isinstance(value, (type, ModuleType)) or callable(value):
+            return ast.Name(id=self.bind(value), ctx=node.ctx)  # bound once: modules, functions
+        # Any other global (a number, a flag, an array) is read at each replay, as a call reads it.
+        return ast.Subscript(
+            value=ast.Name(id=self.bind(module), ctx=ast.Load()),
+            slice=ast.Constant(name),
+            ctx=node.ctx,
+        )
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         if _is_self(node.value):
@@ -186,6 +199,53 @@ class _Rewrite(ast.NodeTransformer):
         value = self.visit(node.value) if node.value is not None else ast.Constant(None)
         assign = ast.Assign(targets=[ast.Name(id=self.result, ctx=ast.Store())], value=value)
         return [assign, ast.Break()] if self.found.early_return else assign
+
+
+def _compiles_to(source: str, code: CodeType) -> bool:
+    """Whether ``source`` (a ``def``) compiles to ``code``'s instructions, names and constants, so
+    that what is copied is what runs when the method is called (a file edited since it was
+    imported is not). Compiled alone, a call on an imported module (``np.exp(x)``) is a method
+    call; those two spellings of one call count as the same."""
+    try:
+        module = compile(source, "<inlining check>", "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    compiled = [c for c in module.co_consts if isinstance(c, CodeType)]
+    return len(compiled) == 1 and _same_code(compiled[0], code)
+
+
+def _same_code(a: CodeType, b: CodeType) -> bool:
+    first, second = _instructions(a), _instructions(b)
+    if len(first) != len(second):
+        return False
+    for (op, arg), (op2, arg2) in zip(first, second, strict=True):
+        if op != op2:
+            return False
+        if isinstance(arg, CodeType) and isinstance(arg2, CodeType):
+            if not _same_code(arg, arg2):
+                return False
+        elif arg != arg2:
+            return False
+    return True
+
+
+def _instructions(code: CodeType) -> list[tuple[str, Any]]:
+    """(operation, argument) of each instruction, with jumps as instruction numbers and
+    constants by type and repr (so that -0.0 and 0.0 differ, and NaN equals NaN)."""
+    listed = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "NOP")]
+    number = {instruction.offset: n for n, instruction in enumerate(listed)}
+    jumps = set(dis.hasjrel) | set(dis.hasjabs)
+    result: list[tuple[str, Any]] = []
+    for instruction in listed:
+        op, value = instruction.opname, instruction.argval
+        if op == "LOAD_METHOD":
+            op = "LOAD_ATTR"
+        if instruction.opcode in jumps:
+            value = number.get(value)
+        elif not isinstance(value, CodeType):
+            value = (type(value), repr(value))
+        result.append((op, value))
+    return result
 
 
 def _is_self(node: ast.AST) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import textwrap
 
 import numpy as np
 import pytest
@@ -70,8 +71,9 @@ class SumSavedForBackward(Function):
 
     def backward(self, g):
         (z,) = self.saved
-        assert isinstance(z, np.ndarray), "the saved output must be the output's own array"
-        return (np.ones(3) * g * z / z,)
+        if not isinstance(z, np.ndarray):  # not assert: pytest rewrites asserts, and a method
+            raise TypeError("the saved output must be the output's own array")  # not as its
+        return (np.ones(3) * g * z / z,)  # source reads is called, not copied
 
 
 class WrongShapeBackward(Function):
@@ -190,3 +192,41 @@ def test_the_tutorial_step_and_an_nn_step_are_copied_whole():
             compiled(*args).backward()
         source = next(iter(compiled.traces.values())).source
         assert ".forward(" not in source and ".backward(" not in source
+
+
+def test_a_method_whose_file_changed_since_import_is_called_not_copied():
+    """What is copied must be what runs: a source that no longer compiles to the method's code
+    (here: one operator changed) is refused."""
+    source = inspect.getsource(ScaledSquare.forward).replace("SCALE * x * x", "SCALE * x + x")
+    assert not inlining._compiles_to(textwrap.dedent(source), ScaledSquare.forward.__code__)
+    same = textwrap.dedent(inspect.getsource(ScaledSquare.forward))
+    assert inlining._compiles_to(same, ScaledSquare.forward.__code__)
+
+
+GLOBAL_FACTOR = 2.0  # read by ReadsAGlobalNumber; changed by the test below
+
+
+class ReadsAGlobalNumber(Function):
+    """z = GLOBAL_FACTOR·x: a global number is read at each replay, as a call reads it."""
+
+    def forward(self, x):
+        return GLOBAL_FACTOR * x
+
+    def backward(self, g):
+        return (GLOBAL_FACTOR * g,)
+
+
+def test_a_global_number_an_operation_reads_is_read_at_each_replay():
+    global GLOBAL_FACTOR
+    x = Tensor(np.ones(2), requires_grad=True)
+    compiled = ag.compile(lambda x: ReadsAGlobalNumber.apply(x).sum())
+    try:
+        for factor in (2.0, 2.0, 2.0, 5.0):  # two recorded calls, then replays
+            GLOBAL_FACTOR = factor
+            x.grad = None
+            loss = compiled(x)
+            loss.backward()
+            assert loss.item() == 2 * factor and x.grad.tolist() == [factor, factor]
+        assert ".forward(" not in next(iter(compiled.traces.values())).source
+    finally:
+        GLOBAL_FACTOR = 2.0
