@@ -37,6 +37,9 @@ REFUSED_NODES = (
     ast.ClassDef,
     ast.Lambda,
     ast.Delete,
+    ast.Import,  # names bound by strings, not Name nodes: renaming them is not worth it
+    ast.ImportFrom,
+    *[getattr(ast, name) for name in ("Match", "TryStar") if hasattr(ast, name)],  # 3.10, 3.11
 )
 
 
@@ -182,6 +185,11 @@ class _Rewrite(ast.NodeTransformer):
             slice=ast.Constant(name),
             ctx=node.ctx,
         )
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        if node.name in self.found.locals:  # ``except E as err``: err is a string, not a Name
+            node.name = f"{node.name}__{self.suffix}"
+        return self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         if _is_self(node.value):

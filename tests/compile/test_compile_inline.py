@@ -230,3 +230,24 @@ def test_a_global_number_an_operation_reads_is_read_at_each_replay():
         assert ".forward(" not in next(iter(compiled.traces.values())).source
     finally:
         GLOBAL_FACTOR = 2.0
+
+
+class CatchesWhatItRaises(Function):
+    """z = x·2, through an error it raises and catches by name: ``except ... as err`` binds err."""
+
+    def forward(self, x):
+        try:
+            raise ValueError(2.0)
+        except ValueError as err:
+            factor = err.args[0]
+        self.save(factor)
+        return x * factor
+
+    def backward(self, g):
+        (factor,) = self.saved
+        return (g * factor,)
+
+
+def test_a_name_bound_by_except_as_is_renamed_with_its_uses():
+    trace = replays_like_eager(lambda x: CatchesWhatItRaises.apply(x).sum(), np.arange(3.0))
+    assert ".forward(" not in trace.source and "as err__" in trace.source
