@@ -15,6 +15,7 @@ source cannot be read, is called as a method, as before: this is only ever a sho
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import dis
 import functools
@@ -49,7 +50,10 @@ class Template:
     def __init__(self, method: Callable, tree: ast.FunctionDef, early_return: bool) -> None:
         self.tree = tree
         self.parameters = [a.arg for a in tree.args.args[1:]]  # after self
-        self.locals = set(method.__code__.co_varnames) - {"self"}
+        code = method.__code__
+        self.locals = (set(code.co_varnames) | set(code.co_cellvars) | _bound_names(tree)) - {
+            "self"
+        }
         self.globals = method.__globals__
         self.early_return = early_return
         self.defaults = {
@@ -97,6 +101,11 @@ def template(method: Callable) -> Template | None:
             if any(isinstance(n, ast.Return) for n in ast.walk(loop)):
                 return None  # a return in a loop: the break that replaces it would stop the loop
     early = not (len(returns) == 1 and returns[0] is tree.body[-1])
+    # A name bound only inside a comprehension is renamed with its uses, everywhere in the method:
+    # refused if it is also a global or a builtin, which the method might read elsewhere.
+    inner = _bound_names(tree) - set(code.co_varnames) - set(code.co_cellvars)
+    if any(name in method.__globals__ or hasattr(builtins, name) for name in inner):
+        return None
     return Template(method, tree, early)
 
 
@@ -113,8 +122,9 @@ def statements(
     """``method``'s body as source lines (unindented), or None where it must be called.
 
     ``positional`` and ``keywords`` give the source of the arguments' values (a missing one takes
-    its default); locals are renamed ``name__suffix``, globals are bound through ``bind`` (which
-    names an object in the replay's namespace: bound once, when the replay is written),
+    its default); locals are renamed ``name__suffix``; modules, classes and functions the method
+    reads from its module are bound through ``bind`` (which names an object in the replay's
+    namespace) when the replay is written, other globals are read from the module at each run;
     ``self.save(...)`` assigns the tuple ``saved``, ``self.saved`` reads it,
     ``self.needs_input_grad`` reads ``needs``, and ``return value`` assigns ``result``.
     """
@@ -171,9 +181,10 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         name = node.id
-        if name in self.found.locals:
-            return ast.Name(id=f"{name}__{self.suffix}", ctx=node.ctx)
         module = self.found.globals
+        if name in self.found.locals or (name not in module and not hasattr(builtins, name)):
+            return ast.Name(id=f"{name}__{self.suffix}", ctx=node.ctx)  # (an unknown name too:
+            # renamed, it stays a NameError, rather than read one of the replay's own names)
         if name not in module:
             return node  # a builtin
         value = module[name]
@@ -254,6 +265,15 @@ def _instructions(code: CodeType) -> list[tuple[str, Any]]:
             value = (type(value), repr(value))
         result.append((op, value))
     return result
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name the method binds, in its own scope or a comprehension's."""
+    names = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}
+    return names
 
 
 def _is_self(node: ast.AST) -> bool:

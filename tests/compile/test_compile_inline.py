@@ -251,3 +251,32 @@ class CatchesWhatItRaises(Function):
 def test_a_name_bound_by_except_as_is_renamed_with_its_uses():
     trace = replays_like_eager(lambda x: CatchesWhatItRaises.apply(x).sum(), np.arange(3.0))
     assert ".forward(" not in trace.source and "as err__" in trace.source
+
+
+class UsesTheReplaysNames(Function):
+    """z = 2x, with locals named as the replay's own variables: renamed apart, they clobber none."""
+
+    def forward(self, x):
+        args = [v * 2.0 for v in (x,)]
+        E = args[0]
+        return E
+
+    def backward(self, g):
+        gs = [h * 2.0 for h in (g,)]
+        return (gs[0],)
+
+
+def test_locals_named_as_the_replays_own_variables_clobber_nothing():
+    a, b = np.arange(3.0), np.array([1.0, -2.0, 0.5])
+    eager = [Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)]
+    ours = [Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)]
+    compiled = ag.compile(lambda x, y: (UsesTheReplaysNames.apply(x) * y).sum())
+    for _ in range(4):
+        expected, got = (UsesTheReplaysNames.apply(eager[0]) * eager[1]).sum(), compiled(*ours)
+        assert expected.item() == got.item()
+        expected.backward()
+        got.backward()
+    for p, q in zip(eager, ours, strict=True):
+        assert p.grad.tobytes() == q.grad.tobytes()
+    source = next(iter(compiled.traces.values())).source
+    assert ".forward(" not in source and "args__0 = " in source
