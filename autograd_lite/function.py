@@ -291,13 +291,21 @@ def _let_go(t: Any, released: dict) -> Any:
 
 
 def _as_array_in_saved(fn: Function, value: Any) -> np.ndarray:
-    """``value`` as an array, also where ``fn`` saved it: a saved output must be the output's own
-    array, or a recorded backward could not tell that it is the output."""
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
-    saved = getattr(fn, "saved", None)
+    """``value`` as an array, also where ``fn`` saved it (``_as_array_in``)."""
+    array, saved = _as_array_in(value, getattr(fn, "saved", None))
     if saved:
-        fn.saved = tuple(array if a is value else a for a in saved)
+        fn.saved = saved
     return array
+
+
+def _as_array_in(value: Any, saved: tuple | None) -> tuple[np.ndarray, tuple | None]:
+    """``value`` (a NumPy scalar from a 0-d result) as an array, and ``saved`` with the array in
+    its place: a saved output must be the output's own array, or a recorded backward could not
+    tell that it is the output. A compiled replay calls it on its copied operations' tuples."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if saved:
+        saved = tuple([array if a is value else a for a in saved])
+    return array, saved
 
 
 def _owner(array: Any, inputs: tuple, output: Tensor) -> Any:

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from . import engine, inlining, versions
-from .function import _NO_PARAMS, Function, _as_array_in_saved, _creation_order, conform
+from .function import (
+    _NO_PARAMS,
+    Function,
+    _as_array_in,
+    _as_array_in_saved,
+    _creation_order,
+    conform,
+)
 from .grad_mode import _mode
 from .tensor import Tensor
 
@@ -326,7 +333,7 @@ class Trace:
         gradient summed where eager sums it. An operation's methods are copied in as statements
         where ``inlining`` can (the same NumPy calls), and called on a Function object otherwise."""
         names: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_data": _data}
-        names.update(fix=_as_array_in_saved, fix_saved=_fix_saved, conform=conform)
+        names.update(fix=_as_array_in_saved, fix_saved=_as_array_in, conform=conform)
         bound: dict[int, str] = {}
 
         def constant(value: Any) -> str:
@@ -436,15 +443,6 @@ class Trace:
 
 def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
-
-
-def _fix_saved(value: Any, saved: Any) -> tuple:
-    """An inlined forward's NumPy scalar result as an array, also where it was saved (what
-    ``_as_array_in_saved`` does for a Function object)."""
-    array = np.asarray(value)
-    if saved:
-        saved = tuple([array if a is value else a for a in saved])
-    return array, saved
 
 
 class _Named:
